@@ -1,0 +1,19 @@
+import type { AnyEvent, StreamName } from '@mayfly/contracts';
+import type { Queryable } from '../server/db/database.ts';
+
+/** An event as a projector sees it: decoded, validated, with its place in the stream. */
+export interface ProjectedEvent {
+  seq: number;
+  subject: string;
+  event: AnyEvent;
+}
+
+/**
+ * A read model fed by one stream. `apply` receives an ordered batch of events the projection
+ * has not seen yet, inside the transaction that also moves its checkpoint.
+ */
+export interface Projection {
+  name: string;
+  stream: StreamName;
+  apply(tx: Queryable, events: ProjectedEvent[], now: Date): Promise<void>;
+}

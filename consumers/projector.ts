@@ -1,0 +1,175 @@
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { AnyEvent, STREAMS } from '@mayfly/contracts';
+import type { Database } from '../server/db/database.ts';
+import type { Logger } from '../server/logger.ts';
+import type { Metrics } from '../server/metrics.ts';
+import type { Broker } from '../server/nats/connect.ts';
+import { isConsumerNotFound } from '../server/nats/errors.ts';
+import { checkpointSubject, readCheckpoint } from './checkpoints.ts';
+import { Lease, sleep, whileLeader } from './lease.ts';
+import type { KV } from '@nats-io/kv';
+import type { ProjectedEvent, Projection } from './projection.ts';
+
+export interface ProjectorDeps {
+  broker: Broker;
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+  leases: KV;
+  leaseTtlMs: number;
+  holder: string;
+  now: () => Date;
+  batchSize?: number;
+}
+
+/** The durable consumer that feeds a projection. */
+export const durableName = (projection: string) => `projection_${projection}`;
+
+/**
+ * Keeps one projection up to date: a durable pull consumer per projection, batches applied in
+ * ONE transaction together with the checkpoint, acked after commit, events the checkpoint
+ * already covers skipped. One process projects at a time (a lease), because order matters:
+ * on taking over, the consumer is re-seated at checkpoint + 1, so nothing a crashed holder
+ * left unacknowledged is skipped or applied out of order.
+ */
+export class Projector {
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+  readonly #batchSize: number;
+  readonly #stream: string;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly deps: ProjectorDeps,
+  ) {
+    this.#batchSize = deps.batchSize ?? 1000;
+    this.#stream = STREAMS[projection.stream].name;
+  }
+
+  start(): void {
+    const lease = new Lease(this.deps.leases, `projection.${this.projection.name}`, this.deps.holder);
+    const log = this.deps.log.child({ projection: this.projection.name });
+    this.#running = whileLeader(lease, this.deps.leaseTtlMs, this.#stop.signal, log, (signal) => this.#project(signal, log));
+  }
+
+  /** Stops after the batch in flight has committed and been acked. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+
+  async #project(signal: AbortSignal, log: Logger): Promise<void> {
+    const { broker, db } = this.deps;
+    await db.query(
+      'INSERT INTO projection_checkpoints (projection, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [this.projection.name, this.#stream],
+    );
+    const from = (await readCheckpoint(db, this.projection.name, this.#stream)) + 1;
+    await this.#seatConsumer(from);
+    const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
+    const messages = await consumer.consume({ max_messages: this.#batchSize * 2 });
+    const onAbort = () => void messages.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
+    log.info({ from_seq: from }, 'projecting');
+    try {
+      let batch: JsMsg[] = [];
+      for await (const m of messages) {
+        batch.push(m);
+        // Flush when the client buffer is drained or the batch is full: large batches under
+        // load, single events (low latency) when idle.
+        if (batch.length >= this.#batchSize || messages.getPending() === 0) {
+          await this.#flush(batch);
+          batch = [];
+        }
+      }
+    } catch (err) {
+      // A failed batch is not acked; stop consuming so that the next round re-seats the
+      // consumer at the checkpoint and redelivers in order.
+      await stopQuietly(messages);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (!signal.aborted) {
+      // The iterator ended without a stop: the consumer went away. Start over shortly.
+      await sleep(250, signal);
+    }
+  }
+
+  /** (Re)creates the durable consumer so that its next delivery is `fromSeq`. */
+  async #seatConsumer(fromSeq: number): Promise<void> {
+    const { jsm } = this.deps.broker;
+    const name = durableName(this.projection.name);
+    try {
+      await jsm.consumers.delete(this.#stream, name);
+    } catch (err) {
+      if (!isConsumerNotFound(err)) throw err;
+    }
+    await jsm.consumers.add(this.#stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+      ack_wait: nanos(60_000),
+      max_ack_pending: this.#batchSize * 4,
+      inactive_threshold: nanos(7 * 86_400_000),
+    });
+  }
+
+  async #flush(batch: JsMsg[]): Promise<void> {
+    const { db, metrics, now, broker, log } = this.deps;
+    const name = this.projection.name;
+    const events: ProjectedEvent[] = [];
+    for (const m of batch) {
+      const parsed = AnyEvent.safeParse(safeJson(m.data));
+      if (parsed.success) events.push({ seq: m.seq, subject: m.subject, event: parsed.data });
+      else {
+        metrics.eventsInvalid.inc({ projection: name });
+        log.warn({ projection: name, seq: m.seq, subject: m.subject }, 'skipping an event that fails its schema');
+      }
+    }
+    const lastSeq = batch[batch.length - 1]!.seq;
+    const applied = await db.transaction(async (tx) => {
+      const rows = await tx.query<{ last_seq: number }>(
+        'SELECT last_seq FROM projection_checkpoints WHERE projection = $1 AND stream = $2 FOR UPDATE',
+        [name, this.#stream],
+      );
+      const checkpoint = rows[0]?.last_seq ?? 0;
+      const fresh = events.filter((e) => e.seq > checkpoint);
+      if (fresh.length > 0) await this.projection.apply(tx, fresh, now());
+      if (lastSeq > checkpoint) {
+        await tx.query(
+          'UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2',
+          [name, this.#stream, lastSeq],
+        );
+      }
+      return fresh.length;
+    });
+    for (const m of batch) m.ack();
+    broker.nc.publish(checkpointSubject(name), JSON.stringify({ stream: this.#stream, seq: lastSeq }));
+    metrics.eventsApplied.inc({ projection: name }, applied);
+    metrics.projectionCheckpoint.set({ projection: name, stream: this.#stream }, lastSeq);
+    const newest = events[events.length - 1];
+    if (newest) {
+      metrics.projectionLagSeconds.set({ projection: name }, (now().getTime() - Date.parse(newest.event.occurred_at)) / 1000);
+    }
+    metrics.projectionLagMessages.set({ projection: name }, batch[batch.length - 1]!.info.pending);
+  }
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopQuietly(messages: ConsumerMessages): Promise<void> {
+  try {
+    await messages.close();
+  } catch {
+    // already closed
+  }
+}

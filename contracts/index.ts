@@ -1,0 +1,25 @@
+// The public surface of @mayfly/contracts: what a TypeScript client (web, React Native, Deno)
+// may import. Nothing here imports server code or node:* at run time.
+export { AppId, tenantToken, appIdFromToken } from './src/tenant.ts';
+export { ErrorCode, ErrorEnvelope } from './src/errors.ts';
+export { STREAMS, type StreamName, type StreamSpec, type Retention, type RetentionSetting } from './src/streams.ts';
+export { eventEnvelope } from './src/envelope.ts';
+export { EVENTS, AnyEvent, type EventType, type EventOf } from './src/events.ts';
+export {
+  DEFAULT_DRAFT_TTL_SECONDS,
+  DraftId,
+  Draft,
+  DraftList,
+  DraftCreateInput,
+  DraftUpdateInput,
+  DraftIdInput,
+  DraftListInput,
+  DraftDeleted,
+  DraftSavedEvent,
+  DraftDeletedEvent,
+  type DraftEvent,
+  draftSubject,
+  tenantDraftsFilter,
+} from './src/drafts.ts';
+export type { AppRouter } from './src/router.ts';
+export { createMayflyClient, type MayflyClientOptions, type MayflyClient } from './src/client.ts';

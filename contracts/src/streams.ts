@@ -1,0 +1,78 @@
+/**
+ * The JetStream stream catalog. Retention is a class, not a number: the server turns each
+ * class into a max-age from its configuration, so the broker's expiry *is* the TTL.
+ */
+export type Retention =
+  | { kind: 'max_age'; setting: RetentionSetting }
+  | { kind: 'work_queue'; max_age_seconds: number }
+  | { kind: 'forever' };
+
+/** Configuration variables that set a stream's max-age (see the configuration table). */
+export type RetentionSetting =
+  | 'BOT_OUTPUT_TTL_SECONDS'
+  | 'DRAFT_MAX_TTL_SECONDS'
+  | 'APNS_TOKEN_TTL_SECONDS'
+  | 'STORAGE_OBJECT_TTL_SECONDS'
+  | 'CONVERSION_RETENTION_DAYS';
+
+export interface StreamSpec {
+  /** Stream name in JetStream. */
+  name: string;
+  /** First subject token; the stream binds `<prefix>.>` (TENANTS binds `tenants.>`). */
+  prefix: string;
+  retention: Retention;
+  holds: string;
+}
+
+export const STREAMS = {
+  BOTS: {
+    name: 'BOTS',
+    prefix: 'bots',
+    retention: { kind: 'max_age', setting: 'BOT_OUTPUT_TTL_SECONDS' },
+    holds: 'task requested / output created / task failed',
+  },
+  DRAFTS: {
+    name: 'DRAFTS',
+    prefix: 'drafts',
+    retention: { kind: 'max_age', setting: 'DRAFT_MAX_TTL_SECONDS' },
+    holds: 'draft saved / deleted',
+  },
+  CONVERSIONS: {
+    name: 'CONVERSIONS',
+    prefix: 'affiliate',
+    retention: { kind: 'max_age', setting: 'CONVERSION_RETENTION_DAYS' },
+    holds: 'conversion recorded (code, event name, value; no user data)',
+  },
+  ROLLUPS: {
+    name: 'ROLLUPS',
+    prefix: 'rollups',
+    retention: { kind: 'forever' },
+    holds: 'daily aggregate counts',
+  },
+  DEVICES: {
+    name: 'DEVICES',
+    prefix: 'ios',
+    retention: { kind: 'max_age', setting: 'APNS_TOKEN_TTL_SECONDS' },
+    holds: 'device token registered',
+  },
+  OUTBOX: {
+    name: 'OUTBOX',
+    prefix: 'email',
+    retention: { kind: 'work_queue', max_age_seconds: 15 * 60 },
+    holds: 'email requested (recipient inside: gone once sent)',
+  },
+  UPLOADS: {
+    name: 'UPLOADS',
+    prefix: 'storage',
+    retention: { kind: 'max_age', setting: 'STORAGE_OBJECT_TTL_SECONDS' },
+    holds: 'upload issued (key, expiry)',
+  },
+  TENANTS: {
+    name: 'TENANTS',
+    prefix: 'tenants',
+    retention: { kind: 'forever' },
+    holds: 'tenant registered / key rotated / removed',
+  },
+} as const satisfies Record<string, StreamSpec>;
+
+export type StreamName = keyof typeof STREAMS;

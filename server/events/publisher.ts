@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType } from '@mayfly/contracts';
+import { unavailable, conflict } from '../errors.ts';
+import type { Broker } from '../nats/connect.ts';
+import { isWrongLastSequence } from '../nats/errors.ts';
+import type { Metrics } from '../metrics.ts';
+
+/** Where an event landed: the PubAck is the commit point of every write. */
+export interface Published {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+export interface PublishOptions {
+  /** Optimistic concurrency: the subject's last sequence must still be this (0 = no message yet). */
+  expectLastSubjectSequence?: number;
+}
+
+/** Builds an event envelope of the catalog with a fresh id and the given clock. */
+export function newEvent<T extends EventType>(
+  type: T,
+  tenant: string,
+  data: EventOf<T>['data'],
+  now: Date,
+  id: string = randomUUID(),
+): EventOf<T> {
+  return { id, type, tenant, occurred_at: now.toISOString(), data, v: EVENTS[type].v } as EventOf<T>;
+}
+
+/** Publishes domain events to JetStream: validated, deduplicated by event id, counted. */
+export class EventPublisher {
+  constructor(
+    private readonly broker: Broker,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /**
+   * Publishes `event` on `subject`. The event id is the `Nats-Msg-Id`, so a retried publish
+   * answers with the original sequence (`duplicate: true`) instead of storing twice.
+   */
+  async publish(event: AnyEvent, subject: string, opts: PublishOptions = {}): Promise<Published> {
+    const entry = EVENTS[event.type];
+    entry.schema.parse(event);
+    const stream = STREAMS[entry.stream];
+    if (!subject.startsWith(`${stream.prefix}.`)) throw new Error(`subject ${subject} is not in stream ${stream.name}`);
+    try {
+      const ack = await this.broker.js.publish(subject, JSON.stringify(event), {
+        msgID: event.id,
+        expect: { streamName: stream.name, lastSubjectSequence: opts.expectLastSubjectSequence },
+      });
+      this.metrics.eventsPublished.inc({ stream: ack.stream, type: event.type });
+      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (isWrongLastSequence(err)) throw conflict('the item changed concurrently; read it again and retry');
+      throw unavailable('the event broker is not available; try again', err);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { Hono, type Context as HonoContext } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { trpcServer } from '@hono/trpc-server';
+import { Scalar } from '@scalar/hono-api-reference';
+import { createOpenApiFetchHandler } from 'trpc-to-openapi';
+import type { TRPCError } from '@trpc/server';
+import type { Context, Services } from '../context.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { appRouter } from '../router.ts';
+import { MayflyError } from '../errors.ts';
+import { describeError, envelope, type DescribedError } from './error-body.ts';
+import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
+import { matchRoute, restRoutes } from './procedures.ts';
+import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
+
+export const VERSION = '0.1.0';
+
+type Env = {
+  Variables: {
+    requestId: string;
+    tenant: string | null;
+    procedure: string | undefined;
+    log: Logger;
+  };
+};
+
+export interface AppDeps {
+  services: Services;
+  log: Logger;
+  metrics: Metrics;
+  admission?: TenantAdmission;
+}
+
+/** The HTTP edge: middleware, health, metrics, docs, tRPC at /trpc and its REST twin at /api/v1. */
+export function createApp(deps: AppDeps) {
+  const { services, metrics } = deps;
+  const admission = deps.admission ?? openAdmission;
+  const routes = restRoutes(appRouter);
+  let openapi: ReturnType<typeof buildOpenApiDocument> | undefined;
+  const app = new Hono<Env>();
+  const procedureOf = (method: string, path: string): string | undefined => {
+    if (path.startsWith('/trpc/')) return path.slice('/trpc/'.length) || undefined;
+    if (path.startsWith(`${REST_PREFIX}/`)) return matchRoute(routes, method, path.slice(REST_PREFIX.length))?.procedure;
+    return undefined;
+  };
+
+  const fail = (c: HonoContext<Env>, e: DescribedError) => {
+    if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
+    return c.json(envelope(e, c.get('requestId')), e.status as 400);
+  };
+
+  app.use(requestId({ headerName: 'X-Request-ID' }));
+  // Access log and request metrics: one JSON line per request, tenant and request id on it.
+  app.use(async (c, next) => {
+    const started = performance.now();
+    c.set('tenant', null);
+    c.set('procedure', procedureOf(c.req.method, c.req.path));
+    c.set('log', deps.log.child({ request_id: c.get('requestId') }));
+    await next();
+    // Responses built by the tRPC and REST handlers do not carry headers set through `c`.
+    c.res.headers.set('X-Request-ID', c.get('requestId'));
+    const seconds = (performance.now() - started) / 1000;
+    const tenant = c.get('tenant') ?? '-';
+    const procedure = c.get('procedure') ?? routeLabel(c.req.path);
+    metrics.httpRequests.inc({ tenant, procedure, status: String(c.res.status) });
+    metrics.httpDuration.observe({ procedure }, seconds);
+    deps.log.info(
+      {
+        request_id: c.get('requestId'),
+        tenant,
+        method: c.req.method,
+        path: c.req.path,
+        procedure,
+        status: c.res.status,
+        duration_ms: Math.round(seconds * 10_000) / 10,
+      },
+      'request',
+    );
+  });
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
+  app.use(
+    bodyLimit({
+      maxSize: services.config.BODY_LIMIT_BYTES,
+      onError: (c) =>
+        fail(c as HonoContext<Env>, {
+          status: 413,
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `the request body is larger than ${services.config.BODY_LIMIT_BYTES} bytes`,
+        }),
+    }),
+  );
+
+  const tenantGate = async (c: HonoContext<Env>, next: () => Promise<void>) => {
+    const tenant = await resolveTenant(c.req.header('x-app-id'), c.req.header('authorization'), admission);
+    c.set('tenant', tenant);
+    c.set('log', c.get('log').child({ tenant }));
+    await next();
+  };
+  app.use('/trpc/*', tenantGate);
+  app.use(`${REST_PREFIX}/*`, tenantGate);
+
+  const contextFor = (c: HonoContext<Env>): Context => ({
+    services,
+    requestId: c.get('requestId'),
+    tenant: c.get('tenant'),
+    log: c.get('log'),
+  });
+
+  app.get('/', (c) =>
+    c.json({ name: 'mayfly', version: VERSION, docs: '/docs', openapi: '/openapi.json', health: '/health' }),
+  );
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (c) => c.json((openapi ??= buildOpenApiDocument(appRouter, VERSION))));
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Mayfly API' }));
+
+  app.use(
+    '/trpc/*',
+    trpcServer({
+      router: appRouter,
+      createContext: (_opts, c) => contextFor(c as HonoContext<Env>) as unknown as Record<string, unknown>,
+      onError: ({ error, path, ctx }) => logServerError(error, path, (ctx as Context | undefined)?.log ?? deps.log),
+      responseMeta: ({ errors }) => {
+        const retry = errors.map((e) => describeError(e).retryAfter).find((r) => r !== undefined);
+        return retry === undefined ? {} : { headers: new Headers({ 'Retry-After': String(retry) }) };
+      },
+    }),
+  );
+
+  app.all(`${REST_PREFIX}/*`, async (c) => {
+    const route = matchRoute(routes, c.req.method, c.req.path.slice(REST_PREFIX.length));
+    let caught: TRPCError | undefined;
+    // trpc-to-openapi strips the endpoint from the whole URL string, so give it a URL whose
+    // host can not contain it; body reads go through Hono's cache.
+    const url = new URL(c.req.url);
+    const req = new Proxy(c.req.raw, {
+      get(target, prop) {
+        if (prop === 'url') return `http://localhost${url.pathname}${url.search}`;
+        if (prop === 'text') return () => c.req.text();
+        if (prop === 'json') return () => c.req.json();
+        return Reflect.get(target, prop, target) as unknown;
+      },
+    });
+    const res = await createOpenApiFetchHandler({
+      endpoint: REST_PREFIX,
+      req,
+      router: appRouter,
+      createContext: () => contextFor(c),
+      onError: ({ error, path }) => {
+        caught = error;
+        logServerError(error, path, c.get('log'));
+      },
+      responseMeta: ({ errors }) =>
+        errors.length === 0 && route && route.successStatus !== 200 ? { status: route.successStatus } : {},
+    });
+    if (res.ok) return res;
+    return fail(c, caught ? describeError(caught) : restFallback(res.status));
+  });
+
+  app.notFound((c) => fail(c, { status: 404, code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }));
+  app.onError((err, c) => {
+    const described = describeError(err);
+    if (described.status >= 500) c.get('log').error({ err }, 'unhandled error');
+    return fail(c, described);
+  });
+  return app;
+}
+
+function logServerError(error: TRPCError, path: string | undefined, log: Logger) {
+  if (error instanceof MayflyError && error.status < 500) return;
+  if (describeError(error).status >= 500) log.error({ err: error.cause ?? error, path }, 'procedure failed');
+}
+
+/** Errors the REST bridge answers without calling a procedure (unknown route, content type). */
+function restFallback(status: number): DescribedError {
+  if (status === 404) return { status, code: 'NOT_FOUND', message: 'no such route' };
+  if (status === 415) return { status, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' };
+  if (status === 400) return { status, code: 'BAD_REQUEST', message: 'bad request' };
+  return describeError(undefined);
+}
+
+function routeLabel(path: string): string {
+  if (path === '/' || path === '/health' || path === '/metrics' || path === '/openapi.json' || path === '/docs') return path;
+  return 'other';
+}

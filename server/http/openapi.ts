@@ -1,0 +1,81 @@
+import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
+import { ErrorEnvelope } from '@mayfly/contracts';
+import type { AnyRouter } from '@trpc/server';
+import { restRoutes } from './procedures.ts';
+
+export const REST_PREFIX = '/api/v1';
+
+const ERROR_DESCRIPTIONS: Record<string, string> = {
+  '400': 'Invalid input, malformed JSON, or a missing/malformed X-App-ID header',
+  '404': 'Not found (or belongs to another app)',
+  '409': 'Changed concurrently; read it again and retry',
+  '413': 'Request body too large',
+  '415': 'Content-Type must be application/json',
+  '500': 'Internal error; the request id identifies it in the logs',
+  '503': 'A dependency is unavailable or the projection is catching up; retry after Retry-After seconds',
+};
+
+const camel = (procedure: string) =>
+  procedure.split('.').map((part, i) => (i === 0 ? part : part[0]!.toUpperCase() + part.slice(1))).join('');
+
+type Operation = {
+  operationId?: string;
+  parameters?: unknown[];
+  responses: Record<string, { description?: string; content?: unknown }>;
+};
+
+/**
+ * The OpenAPI 3.1 document of the REST twin: generated from the procedures' metadata, then
+ * given stable camelCase operation ids, the X-App-ID parameter, the real success status and
+ * one shared error envelope for every error response.
+ */
+export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAPIObject {
+  const routes = restRoutes(router);
+  const tags = [...new Set(routes.map((r) => r.procedure.split('.')[0]!))];
+  const doc = generateOpenApiDocument(router, {
+    title: 'Mayfly',
+    description:
+      'Privacy-first backend for many small apps: every byte has a time to live. Every call names its app in X-App-ID.',
+    version,
+    baseUrl: REST_PREFIX,
+    tags,
+    defs: { ErrorEnvelope },
+  });
+  const errorRef = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } };
+  for (const pathItem of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(pathItem as Record<string, Operation>)) {
+      const procedure = op.operationId?.replaceAll('-', '.') ?? '';
+      const route = routes.find((r) => r.procedure === procedure);
+      op.operationId = camel(procedure);
+      op.parameters = [
+        {
+          name: 'X-App-ID',
+          in: 'header',
+          required: true,
+          description: 'The calling app: 1-64 characters of A-Z a-z 0-9 . _ -',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', example: 'com.example.app' },
+        },
+        ...(op.parameters ?? []),
+      ];
+      if (route && route.successStatus !== 200 && op.responses['200']) {
+        op.responses[String(route.successStatus)] = op.responses['200'];
+        delete op.responses['200'];
+      }
+      for (const code of ['413', '503', ...(route?.method === 'POST' || route?.method === 'PATCH' ? ['415'] : [])]) {
+        op.responses[code] ??= {};
+      }
+      if (route && route.method !== 'POST') op.responses['409'] ??= {};
+      if (route?.method === 'GET') delete op.responses['409'];
+      for (const [code, response] of Object.entries(op.responses)) {
+        if (Number(code) >= 400) {
+          response.description = ERROR_DESCRIPTIONS[code] ?? response.description ?? 'Error';
+          response.content = errorRef;
+        }
+      }
+    }
+  }
+  for (const name of Object.keys(doc.components?.schemas ?? {})) {
+    if (name.startsWith('error.')) delete doc.components!.schemas![name];
+  }
+  return doc;
+}

@@ -1,0 +1,57 @@
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startMayfly } from './runtime.ts';
+import { serve, type Listener } from './serve.ts';
+import { NatsServerMissing } from './nats/embedded-server.ts';
+
+/** `npm start`: the service on its embedded defaults (ROLE=all), or one role of a deployment. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  let mayfly;
+  try {
+    mayfly = await startMayfly(config, { log });
+  } catch (err) {
+    if (err instanceof NatsServerMissing) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    log.fatal({ err }, 'start failed');
+    process.exit(1);
+  }
+  let listener: Listener | undefined;
+  if (mayfly.app) {
+    listener = await serve(mayfly.app as never, config.PORT, config.HOST);
+    log.info({ port: listener.port, role: config.ROLE, tenancy: config.TENANCY }, `mayfly listening on :${listener.port}`);
+  } else {
+    log.info({ role: config.ROLE }, 'mayfly consumers running');
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    await listener?.close();
+    await mayfly.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

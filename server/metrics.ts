@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The service's Prometheus metrics, one registry per process (tests build their own). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mayfly_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'mayfly_http_requests_total',
+      help: 'HTTP requests by tenant, procedure and status',
+      labelNames: ['tenant', 'procedure', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'mayfly_http_request_duration_seconds',
+      help: 'HTTP request latency by procedure',
+      labelNames: ['procedure'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: 'mayfly_events_published_total',
+      help: 'Domain events published to JetStream, by stream and type',
+      labelNames: ['stream', 'type'] as const,
+      registers: [registry],
+    }),
+    eventsApplied: new Counter({
+      name: 'mayfly_projection_events_applied_total',
+      help: 'Events applied by each projection',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    }),
+    eventsInvalid: new Counter({
+      name: 'mayfly_projection_events_invalid_total',
+      help: 'Events a projection skipped because they failed their schema',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    }),
+    projectionCheckpoint: new Gauge({
+      name: 'mayfly_projection_checkpoint_sequence',
+      help: 'Last stream sequence applied by each projection',
+      labelNames: ['projection', 'stream'] as const,
+      registers: [registry],
+    }),
+    projectionLagSeconds: new Gauge({
+      name: 'mayfly_projection_lag_seconds',
+      help: 'Age of the newest event in the last applied batch when its commit finished',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    }),
+    projectionLagMessages: new Gauge({
+      name: 'mayfly_projection_lag_messages',
+      help: 'Messages the projection has not applied yet (consumer pending)',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,11 @@
+import type { Module } from '../module.ts';
+import { draftsProjection } from './projection/apply.ts';
+import { draftsRouter } from './router.ts';
+
+/** Drafts: short-lived text that lives in the DRAFTS stream and the `drafts` projection. */
+export const drafts = {
+  name: 'drafts',
+  router: draftsRouter,
+  projections: [draftsProjection],
+  migrations: { module: 'drafts', dir: new URL('./migrations/', import.meta.url) },
+} satisfies Module;

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_DRAFT_TTL_SECONDS,
+  Draft,
+  DraftCreateInput,
+  DraftDeleted,
+  DraftIdInput,
+  DraftList,
+  DraftListInput,
+  DraftUpdateInput,
+  draftSubject,
+  tenantDraftsFilter,
+} from '@mayfly/contracts';
+import type { Services } from '../../context.ts';
+import { badRequest, notFound } from '../../errors.ts';
+import { newEvent } from '../../events/publisher.ts';
+import { router, tenantProcedure } from '../../trpc.ts';
+import { draftsProjection } from './projection/apply.ts';
+import { findDraft, listDrafts } from './projection/queries.ts';
+
+const tags = ['drafts'];
+
+function expiresAt(s: Services, now: Date, ttlSeconds: number | undefined): string {
+  const max = s.config.DRAFT_MAX_TTL_SECONDS;
+  const ttl = ttlSeconds ?? Math.min(DEFAULT_DRAFT_TTL_SECONDS, max);
+  if (ttl > max) {
+    throw badRequest(`ttl_seconds must be at most ${max}`, [
+      { path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' },
+    ]);
+  }
+  return new Date(now.getTime() + ttl * 1000).toISOString();
+}
+
+const savedData = (d: Draft) => ({
+  draft_id: d.id,
+  content: d.content,
+  created_at: d.created_at,
+  expires_at: d.expires_at,
+});
+
+/** Reads one draft after the projection has caught up with everything written to it. */
+async function readDraft(s: Services, tenant: string, id: string) {
+  const seq = await s.consistency.settle(draftsProjection.name, 'DRAFTS', draftSubject(tenant, id));
+  if (seq === 0) return null; // never written, or every trace of it expired from the broker
+  const found = await findDraft(s.db, tenant, id, s.now());
+  return found ? { ...found, subjectSeq: seq } : null;
+}
+
+export const draftsRouter = router({
+  create: tenantProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/drafts', tags, summary: 'Create a draft', protect: false },
+      successStatus: 201,
+    })
+    .input(DraftCreateInput)
+    .output(Draft)
+    .mutation(async ({ ctx, input }) => {
+      const s = ctx.services;
+      const now = s.now();
+      const draft: Draft = {
+        id: randomUUID(),
+        content: input.content,
+        created_at: now.toISOString(),
+        expires_at: expiresAt(s, now, input.ttl_seconds),
+      };
+      await s.events.publish(
+        newEvent('draft.saved', ctx.tenant, savedData(draft), now),
+        draftSubject(ctx.tenant, draft.id),
+        { expectLastSubjectSequence: 0 },
+      );
+      return draft;
+    }),
+
+  get: tenantProcedure
+    .meta({ openapi: { method: 'GET', path: '/drafts/{id}', tags, summary: 'Get a draft', protect: false } })
+    .input(DraftIdInput)
+    .output(Draft)
+    .query(async ({ ctx, input }) => {
+      const found = await readDraft(ctx.services, ctx.tenant, input.id);
+      if (!found) throw notFound('draft');
+      return found.draft;
+    }),
+
+  list: tenantProcedure
+    .meta({ openapi: { method: 'GET', path: '/drafts', tags, summary: 'List live drafts, newest first', protect: false } })
+    .input(DraftListInput)
+    .output(DraftList)
+    .query(async ({ ctx, input }) => {
+      const s = ctx.services;
+      await s.consistency.settle(draftsProjection.name, 'DRAFTS', tenantDraftsFilter(ctx.tenant));
+      return listDrafts(s.db, ctx.tenant, input, s.now());
+    }),
+
+  update: tenantProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/drafts/{id}', tags, summary: 'Change a draft or its lifetime', protect: false } })
+    .input(DraftUpdateInput)
+    .output(Draft)
+    .mutation(async ({ ctx, input }) => {
+      const s = ctx.services;
+      const found = await readDraft(s, ctx.tenant, input.id);
+      if (!found) throw notFound('draft');
+      const now = s.now();
+      const draft: Draft = {
+        ...found.draft,
+        content: input.content ?? found.draft.content,
+        expires_at: input.ttl_seconds === undefined ? found.draft.expires_at : expiresAt(s, now, input.ttl_seconds),
+      };
+      await s.events.publish(
+        newEvent('draft.saved', ctx.tenant, savedData(draft), now),
+        draftSubject(ctx.tenant, draft.id),
+        { expectLastSubjectSequence: found.subjectSeq },
+      );
+      return draft;
+    }),
+
+  delete: tenantProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/drafts/{id}', tags, summary: 'Delete a draft now', protect: false } })
+    .input(DraftIdInput)
+    .output(DraftDeleted)
+    .mutation(async ({ ctx, input }) => {
+      const s = ctx.services;
+      const found = await readDraft(s, ctx.tenant, input.id);
+      if (!found) throw notFound('draft');
+      await s.events.publish(
+        newEvent('draft.deleted', ctx.tenant, { draft_id: input.id }, s.now()),
+        draftSubject(ctx.tenant, input.id),
+        { expectLastSubjectSequence: found.subjectSeq },
+      );
+      return { deleted: true as const };
+    }),
+});

@@ -1,0 +1,81 @@
+import {
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { STREAMS, type StreamSpec } from '@mayfly/contracts';
+import type { Config } from '../config.ts';
+import { isStreamNameInUse, isStreamNotFound } from './errors.ts';
+
+/** Publishes answered as duplicates within this window (never longer than the stream's max-age). */
+const DEDUP_WINDOW_SECONDS = 120;
+
+/** The max-age in seconds a stream gets from configuration; 0 = kept until deleted. */
+export function maxAgeSeconds(spec: StreamSpec, config: Config): number {
+  const r = spec.retention;
+  switch (r.kind) {
+    case 'forever':
+      return 0;
+    case 'work_queue':
+      return r.max_age_seconds;
+    case 'max_age':
+      return r.setting === 'CONVERSION_RETENTION_DAYS' ? config[r.setting] * 86_400 : config[r.setting];
+    default: {
+      const _never: never = r;
+      return _never;
+    }
+  }
+}
+
+/** The JetStream config Mayfly wants for one stream of the catalog. */
+export function desiredStreamConfig(spec: StreamSpec, config: Config): Partial<StreamConfig> & { name: string } {
+  const maxAge = maxAgeSeconds(spec, config);
+  const dedup = maxAge === 0 ? DEDUP_WINDOW_SECONDS : Math.min(DEDUP_WINDOW_SECONDS, maxAge);
+  return {
+    name: spec.name,
+    subjects: [`${spec.prefix}.>`],
+    retention: spec.retention.kind === 'work_queue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(maxAge * 1000),
+    duplicate_window: nanos(dedup * 1000),
+    num_replicas: 1,
+    allow_direct: true,
+  };
+}
+
+/**
+ * Creates every stream of the catalog, or updates it when its settings changed (a new TTL
+ * takes effect on the next start). Safe to run from many processes at once.
+ */
+export async function provisionStreams(jsm: JetStreamManager, config: Config): Promise<StreamInfo[]> {
+  const infos: StreamInfo[] = [];
+  for (const spec of Object.values(STREAMS)) {
+    const want = desiredStreamConfig(spec, config);
+    let info: StreamInfo;
+    try {
+      const have = await jsm.streams.info(spec.name);
+      const changed =
+        have.config.max_age !== want.max_age ||
+        have.config.duplicate_window !== want.duplicate_window ||
+        have.config.allow_direct !== want.allow_direct ||
+        JSON.stringify(have.config.subjects) !== JSON.stringify(want.subjects);
+      info = changed ? await jsm.streams.update(spec.name, { ...have.config, ...want }) : have;
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+      try {
+        info = await jsm.streams.add(want);
+      } catch (addErr) {
+        // Another process created it between our info and add.
+        if (!isStreamNameInUse(addErr)) throw addErr;
+        info = await jsm.streams.info(spec.name);
+      }
+    }
+    infos.push(info);
+  }
+  return infos;
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { KV } from '@nats-io/kv';
+import { CheckpointTracker } from '../consumers/checkpoints.ts';
+import { openLeaseBucket } from '../consumers/lease.ts';
+import { Projector } from '../consumers/projector.ts';
+import type { Config } from './config.ts';
+import type { Services } from './context.ts';
+import type { Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { openDatabase } from './db/open.ts';
+import { ReadConsistency } from './events/consistency.ts';
+import { EventPublisher } from './events/publisher.ts';
+import { createApp } from './http/app.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { migrationSources, projections } from './modules/index.ts';
+import { connectBroker, type Broker } from './nats/connect.ts';
+import { startNatsServer, type EmbeddedNats } from './nats/embedded-server.ts';
+import { provisionStreams } from './nats/streams.ts';
+
+/** How long a leader's lease lasts without renewal (a crashed leader is replaced after this). */
+export const LEASE_TTL_MS = 10_000;
+
+/** A running Mayfly: whatever parts its role asked for, and how to stop them in order. */
+export interface Mayfly {
+  config: Config;
+  db: Database;
+  broker: Broker;
+  metrics: Metrics;
+  services: Services;
+  app: ReturnType<typeof createApp> | undefined;
+  projectors: Projector[];
+  natsServer: EmbeddedNats | undefined;
+  /** Stops projectors after their batch in flight, drains NATS, closes the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  now?: () => Date;
+  metrics?: Metrics;
+  /** Override the lease length (tests use short ones). */
+  leaseTtlMs?: number;
+}
+
+/**
+ * Composition root: opens the database (migrated), the broker (spawned when NATS_URL is
+ * unset, streams provisioned), and starts the HTTP app and/or the consumers by ROLE.
+ */
+export async function startMayfly(config: Config, opts: StartOptions): Promise<Mayfly> {
+  const { log } = opts;
+  const now = opts.now ?? (() => new Date());
+  const metrics = opts.metrics ?? createMetrics();
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.warn({ err }, 'shutdown step failed'));
+  };
+  try {
+    let natsServer: EmbeddedNats | undefined;
+    let natsUrl = config.NATS_URL;
+    if (natsUrl === undefined) {
+      natsServer = await startNatsServer({
+        bin: config.NATS_SERVER_BIN,
+        storeDir: join(config.DATA_DIR, 'nats'),
+        onLog: (line) => log.debug({ component: 'nats-server' }, line),
+      });
+      cleanups.push(() => natsServer!.stop());
+      natsUrl = natsServer.url;
+      log.info({ url: natsUrl }, 'started embedded nats-server');
+    }
+    const db = await openDatabase(config.DATABASE_URL, config.DATA_DIR);
+    cleanups.push(() => db.close());
+    const applied = await migrate(db, migrationSources);
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
+
+    const broker = await connectBroker(natsUrl, log, `mayfly-${config.ROLE}`);
+    cleanups.push(() => broker.close());
+    await provisionStreams(broker.jsm, config);
+    log.info({ nats_version: broker.serverVersion, db: db.kind }, 'connected');
+
+    const tracker = new CheckpointTracker(broker.nc, db);
+    tracker.start();
+    cleanups.push(async () => tracker.stop());
+    const services: Services = {
+      config,
+      db,
+      now,
+      events: new EventPublisher(broker, metrics),
+      consistency: new ReadConsistency(broker, tracker, config.READ_YOUR_WRITES_TIMEOUT_MS),
+    };
+
+    const projectors: Projector[] = [];
+    if (config.ROLE !== 'api') {
+      const leaseTtlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
+      const leases: KV = await openLeaseBucket(broker.nc, leaseTtlMs);
+      const holder = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      for (const p of projections) {
+        projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));
+      }
+      for (const p of projectors) p.start();
+      cleanups.push(async () => {
+        await Promise.all(projectors.map((p) => p.stop()));
+      });
+    }
+    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics });
+    return { config, db, broker, metrics, services, app, projectors, natsServer, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
