@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { AnyEvent, STREAMS } from '@mayfly/contracts';
 import type { Database } from '../server/db/database.ts';
@@ -68,33 +68,28 @@ export class Projector {
     const from = (await readCheckpoint(db, this.projection.name, this.#stream)) + 1;
     await this.#seatConsumer(from);
     const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
-    const messages = await consumer.consume({ max_messages: this.#batchSize * 2 });
+    const batcher = new SerialBatcher<JsMsg>(this.#batchSize, (batch) => this.#flush(batch));
+    // Callback mode: every delivered message is queued at once; the batcher flushes what has
+    // queued up after the current turn of the event loop (single events when idle, full
+    // batches under load). The iterator's pending count is not a safe flush signal: it can
+    // report messages that never arrive, leaving a tail unflushed until redelivery.
+    const messages = await consumer.consume({
+      max_messages: this.#batchSize * 2,
+      callback: (m) => batcher.push(m),
+    });
+    batcher.onFailure = () => void messages.stop();
     const onAbort = () => void messages.stop();
     signal.addEventListener('abort', onAbort, { once: true });
     log.info({ from_seq: from }, 'projecting');
     try {
-      let batch: JsMsg[] = [];
-      for await (const m of messages) {
-        batch.push(m);
-        // Flush when the client buffer is drained or the batch is full: large batches under
-        // load, single events (low latency) when idle.
-        if (batch.length >= this.#batchSize || messages.getPending() === 0) {
-          await this.#flush(batch);
-          batch = [];
-        }
-      }
-    } catch (err) {
-      // A failed batch is not acked; stop consuming so that the next round re-seats the
-      // consumer at the checkpoint and redelivers in order.
-      await stopQuietly(messages);
-      throw err;
+      await messages.closed();
+      await batcher.idle();
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
-    if (!signal.aborted) {
-      // The iterator ended without a stop: the consumer went away. Start over shortly.
-      await sleep(250, signal);
-    }
+    // A failed batch was not acked: the next round re-seats the consumer at the checkpoint.
+    if (batcher.failure !== undefined) throw batcher.failure;
+    if (!signal.aborted) await sleep(250, signal); // consumption ended by itself: start over shortly
   }
 
   /** (Re)creates the durable consumer so that its next delivery is `fromSeq`. */
@@ -166,10 +161,42 @@ function safeJson(data: Uint8Array): unknown {
   }
 }
 
-async function stopQuietly(messages: ConsumerMessages): Promise<void> {
-  try {
-    await messages.close();
-  } catch {
-    // already closed
+/**
+ * Queues messages and hands them to `flush` in order, one batch at a time, at most `max` per
+ * batch. After a failure it drops everything and accepts nothing more.
+ */
+export class SerialBatcher<T> {
+  #queue: T[] = [];
+  #running: Promise<void> | undefined;
+  failure: unknown = undefined;
+  onFailure: (() => void) | undefined;
+
+  constructor(
+    private readonly max: number,
+    private readonly flush: (batch: T[]) => Promise<void>,
+  ) {}
+
+  push(item: T): void {
+    if (this.failure !== undefined) return;
+    this.#queue.push(item);
+    this.#running ??= this.#drain();
+  }
+
+  /** Resolves when nothing is queued or being flushed. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    try {
+      while (this.#queue.length > 0) await this.flush(this.#queue.splice(0, this.max));
+    } catch (err) {
+      this.failure = err;
+      this.#queue = [];
+      this.onFailure?.();
+    } finally {
+      this.#running = undefined;
+    }
   }
 }

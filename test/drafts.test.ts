@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createMayflyClient, type Draft } from '@mayfly/contracts';
+import { createMayflyClient, type AppRouter, type Draft } from '@mayfly/contracts';
 import { TRPCClientError } from '@trpc/client';
 import type { Mayfly } from '../server/runtime.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
@@ -14,7 +14,7 @@ describe.each(DATABASES)('drafts on $name', ({ name, skip }) => {
   let mayfly: Mayfly;
   const rest = (path: string, init: RequestInit = {}) => mayfly.app!.request(`/api/v1${path}`, init);
   const client = (appId: string) =>
-    createMayflyClient({ url: 'http://mayfly.test', appId, fetch: (input, init) => mayfly.app!.request(input, init) });
+    createMayflyClient({ url: 'http://mayfly.test', appId, fetch: async (input, init) => mayfly.app!.request(input, init) });
   const tenant = () => `t${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
@@ -70,7 +70,7 @@ describe.each(DATABASES)('drafts on $name', ({ name, skip }) => {
     expect(await c.drafts.delete.mutate({ id: draft.id })).toEqual({ deleted: true });
     const err = await c.drafts.get.query({ id: draft.id }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCClientError);
-    expect((err as TRPCClientError<never>).data).toMatchObject({ code: 'NOT_FOUND', error_code: 'NOT_FOUND', httpStatus: 404 });
+    expect((err as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'NOT_FOUND', error_code: 'NOT_FOUND', httpStatus: 404 });
   });
 
   it.skipIf(skip)('keeps tenants apart, also app and app.x', async () => {
@@ -122,7 +122,7 @@ describe.each(DATABASES)('drafts on $name', ({ name, skip }) => {
     );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const conflicts = results.filter(
-      (r) => r.status === 'rejected' && (r.reason as TRPCClientError<never>).data?.httpStatus === 409,
+      (r) => r.status === 'rejected' && (r.reason as TRPCClientError<AppRouter>).data?.httpStatus === 409,
     );
     expect(ok.length).toBeGreaterThanOrEqual(1);
     expect(ok.length + conflicts.length).toBe(5);

@@ -1,11 +1,25 @@
 import { loadConfig } from '../../server/config.ts';
-import { createLogger } from '../../server/logger.ts';
+import { createLogger, type Logger } from '../../server/logger.ts';
 import { startMayfly, type Mayfly } from '../../server/runtime.ts';
 
 /** Starts Mayfly in-process against a test broker and database. */
-export async function startTestMayfly(env: Record<string, string>, opts: { leaseTtlMs?: number } = {}): Promise<Mayfly> {
+export async function startTestMayfly(
+  env: Record<string, string>,
+  opts: { leaseTtlMs?: number; log?: Logger } = {},
+): Promise<Mayfly> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
-  return startMayfly(config, { log: createLogger(config.LOG_LEVEL), leaseTtlMs: opts.leaseTtlMs ?? 3_000 });
+  return startMayfly(config, { log: opts.log ?? createLogger(config.LOG_LEVEL), leaseTtlMs: opts.leaseTtlMs ?? 3_000 });
+}
+
+/** A logger whose JSON lines are kept in memory, to assert on what is (not) logged. */
+export function capturingLogger(): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const log = createLogger('debug', { write: (s: string) => void chunks.push(s) });
+  return {
+    log,
+    lines: () => chunks.flatMap((c) => c.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)),
+    text: () => chunks.join(''),
+  };
 }
 
 /** JSON request helper for `app.request`. */
