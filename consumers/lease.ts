@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from '../server/logger.ts';
@@ -32,9 +34,11 @@ export class Lease {
     } catch {
       // Taken: by us before a reconnect (take it back), or by someone else.
       const entry = await this.kv.get(this.key).catch(() => null);
-      if (entry?.operation === 'PUT' && entry.string() === this.holder) {
-        return this.renewAt(entry.revision);
-      }
+      if (entry?.operation !== 'PUT') return false;
+      const current = entry.string();
+      // Ours from before a reconnect, or a dead process's on this host (restart after a
+      // crash): take it over at its revision instead of waiting for it to age out.
+      if (current === this.holder || deadLocalHolder(current)) return this.renewAt(entry.revision);
       return false;
     }
   }
@@ -99,6 +103,22 @@ export async function whileLeader(
       if (!lost.signal.aborted || stop.aborted) await lease.release();
       lost.abort();
     }
+  }
+}
+
+/** A holder id: host, pid and a random part (a pid can be reused). */
+export function holderId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+function deadLocalHolder(holder: string): boolean {
+  const [host, pid] = holder.split(':');
+  if (host !== hostname() || !pid || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

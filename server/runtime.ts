@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KV } from '@nats-io/kv';
 import { CheckpointTracker } from '../consumers/checkpoints.ts';
-import { openLeaseBucket } from '../consumers/lease.ts';
+import { holderId, openLeaseBucket } from '../consumers/lease.ts';
 import { Projector } from '../consumers/projector.ts';
 import type { Config } from './config.ts';
 import type { Services } from './context.ts';
@@ -95,7 +93,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     if (config.ROLE !== 'api') {
       const leaseTtlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
       const leases: KV = await openLeaseBucket(broker.nc, leaseTtlMs);
-      const holder = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const holder = holderId();
       for (const p of projections) {
         projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));
       }

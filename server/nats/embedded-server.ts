@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, connect as tcpConnect } from 'node:net';
 
 /** A `nats-server -js` child process on a free loopback port. */
@@ -53,8 +54,11 @@ export async function startNatsServer(opts: {
   onLog?: (line: string) => void;
 }): Promise<EmbeddedNats> {
   mkdirSync(opts.storeDir, { recursive: true });
+  const pidFile = join(opts.storeDir, 'nats-server.pid');
+  await stopOrphan(pidFile);
   const port = opts.port ?? (await freePort());
-  const child = spawn(opts.bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.storeDir], {
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.storeDir, '-P', pidFile];
+  const child = spawn(opts.bin, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const spawned = new Promise<void>((resolve, reject) => {
@@ -90,6 +94,43 @@ export async function startNatsServer(opts: {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
+      rmSync(pidFile, { force: true });
     },
   };
+}
+
+/**
+ * A server left running by a process that was killed (SIGKILL leaves no chance to stop the
+ * child) still holds the store: stop it before starting a new one on the same store.
+ */
+async function stopOrphan(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !isNatsServer(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 25));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isNatsServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server');
+  } catch {
+    // No /proc (macOS): trust a live pid from our own pid file.
+    return alive(pid);
+  }
 }

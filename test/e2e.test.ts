@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMayflyClient, type Draft } from '@mayfly/contracts';
+import { openDatabase } from '../server/db/open.ts';
+import { DATABASES, testDatabaseUrl } from './support/databases.ts';
+import { startTestNats } from './support/nats.ts';
+import { killAllSpawned, spawnMayfly, type MayflyProcess } from './support/process.ts';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'mayfly-e2e-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  killAllSpawned();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const post = (base: string, path: string, body: unknown, appId: string) =>
+  fetch(`${base}/api/v1${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'X-App-ID': appId },
+    body: JSON.stringify(body),
+  });
+
+describe('the real process', () => {
+  it('npm start serves REST and the typed client on embedded defaults, keeps data across a restart, stops on SIGTERM', async () => {
+    const dataDir = tempDir();
+    let proc: MayflyProcess = await spawnMayfly({ DATA_DIR: dataDir }, ['npm', 'start', '--silent']);
+    try {
+      expect(await (await fetch(`${proc.url}/health`)).json()).toEqual({ status: 'ok' });
+      const res = await post(proc.url, '/drafts', { content: 'over REST' }, 'com.example.app');
+      expect(res.status).toBe(201);
+      const viaRest = (await res.json()) as Draft;
+
+      const client = createMayflyClient({ url: proc.url, appId: 'com.example.app' });
+      const viaTrpc = await client.drafts.create.mutate({ content: 'over tRPC', ttl_seconds: 120 });
+      expect(await client.drafts.get.query({ id: viaRest.id })).toEqual(viaRest);
+      expect((await client.drafts.list.query({ limit: 10 })).items.map((d) => d.id)).toEqual([viaTrpc.id, viaRest.id]);
+
+      await proc.kill('SIGTERM'); // npm reports the signal, not the service's exit code
+      expect(proc.output()).toContain('"msg":"stopped"');
+
+      proc = await spawnMayfly({ DATA_DIR: dataDir }, ['npm', 'start', '--silent']);
+      const again = createMayflyClient({ url: proc.url, appId: 'com.example.app' });
+      expect(await again.drafts.get.query({ id: viaTrpc.id })).toEqual(viaTrpc);
+    } finally {
+      await proc.kill('SIGTERM');
+    }
+  });
+
+  it('restarts on the same data after kill -9, stopping the nats-server the dead process left behind', async () => {
+    const dataDir = tempDir();
+    const first = await spawnMayfly({ DATA_DIR: dataDir });
+    const draft = (await (await post(first.url, '/drafts', { content: 'survives' }, 'app')).json()) as Draft;
+    await first.kill('SIGKILL');
+    const second = await spawnMayfly({ DATA_DIR: dataDir });
+    try {
+      const res = await fetch(`${second.url}/api/v1/drafts/${draft.id}`, { headers: { 'X-App-ID': 'app' } });
+      expect(await res.json()).toEqual(draft);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  });
+
+  it('says in one line how to install nats-server when it is missing', async () => {
+    const dataDir = tempDir();
+    const err = await spawnMayfly({ DATA_DIR: dataDir, NATS_SERVER_BIN: 'no-such-nats-server' }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/nats-server not found .*apt-get install nats-server/);
+  });
+
+  it('stops at start with one clear line for an invalid setting', async () => {
+    const err = await spawnMayfly({ DRAFT_MAX_TTL_SECONDS: 'forever' }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/exited with 1.*\n?invalid configuration: DRAFT_MAX_TTL_SECONDS/);
+  });
+});
+
+describe.each(DATABASES)('killed between publish and projection, on $name', ({ name, skip }) => {
+  it.skipIf(skip)('projects the draft exactly once after restart', async () => {
+    await using nats = await startTestNats();
+    await using database = await testDatabaseUrl(name);
+    const dataDir = tempDir();
+    const env: Record<string, string> = { NATS_URL: nats.url, DATA_DIR: dataDir };
+    if (name === 'postgres') env.DATABASE_URL = database.url;
+
+    // An API-only process publishes; nothing projects yet. Then it dies without a chance to clean up.
+    const api = await spawnMayfly({ ...env, ROLE: 'api' });
+    const res = await post(api.url, '/drafts', { content: 'in flight' }, 'crash-app');
+    expect(res.status).toBe(201);
+    const draft = (await res.json()) as Draft;
+    await api.kill('SIGKILL');
+
+    const full = await spawnMayfly(env);
+    try {
+      const read = await fetch(`${full.url}/api/v1/drafts/${draft.id}`, { headers: { 'X-App-ID': 'crash-app' } });
+      expect(read.status).toBe(200);
+      expect(await read.json()).toEqual(draft);
+      // Restart once more: the checkpoint holds, nothing is applied twice.
+      expect(await full.kill('SIGTERM')).toBe(0);
+    } finally {
+      await full.kill('SIGTERM');
+    }
+    const db = await openDatabase(name === 'postgres' ? database.url : undefined, dataDir);
+    try {
+      expect(await db.query('SELECT id FROM drafts WHERE tenant = $1', ['crash-app'])).toHaveLength(1);
+      const [cp] = await db.query<{ last_seq: number }>("SELECT last_seq FROM projection_checkpoints WHERE projection = 'drafts'");
+      expect(cp!.last_seq).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A Mayfly started as a real process, as a user starts it. */
+export interface MayflyProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Spawns `command` (default: `node --import tsx server/main.ts`) with PORT=0 and resolves once
+ * it logs the port it listens on.
+ */
+export async function spawnMayfly(env: Record<string, string>, command = ['node', '--import', 'tsx', 'server/main.ts']): Promise<MayflyProcess> {
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, signalled as a whole like a terminal does: npm does not pass
+    // a SIGTERM sent to it alone on to the service.
+    detached: true,
+  });
+  live.add(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => (out += d));
+  // 'close' waits for every process holding the output pipes (npm's child too), not just npm.
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 30 s:\n${out}`)), 30_000);
+    child.stdout!.on('data', (d: string) => {
+      out += d;
+      const m = /mayfly listening on :(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    void exited.then((code) => reject(new Error(`exited with ${code} before listening:\n${out}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => out,
+    exited,
+    async kill(signal) {
+      signalGroup(child, signal);
+      return exited;
+    },
+  };
+}
+
+const live = new Set<ChildProcess>();
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Kills every process group this file spawned and that is still running. */
+export function killAllSpawned(): void {
+  for (const child of live) signalGroup(child, 'SIGKILL');
+  live.clear();
+}
