@@ -69,12 +69,14 @@ describe('the real process', () => {
   it('says in one line how to install nats-server when it is missing', async () => {
     const dataDir = tempDir();
     const err = await spawnMayfly({ DATA_DIR: dataDir, NATS_SERVER_BIN: 'no-such-nats-server' }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/nats-server not found .*apt-get install nats-server/);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/nats-server not found .*apt-get install nats-server/);
   });
 
   it('stops at start with one clear line for an invalid setting', async () => {
     const err = await spawnMayfly({ DRAFT_MAX_TTL_SECONDS: 'forever' }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/exited with 1.*\n?invalid configuration: DRAFT_MAX_TTL_SECONDS/);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/exited with 1.*\n?invalid configuration: DRAFT_MAX_TTL_SECONDS/);
   });
 });
 

@@ -28,9 +28,9 @@ export async function spawnMayfly(env: Record<string, string>, command = ['node'
   });
   live.add(child);
   let out = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (out += d));
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => (out += d));
   // 'close' waits for every process holding the output pipes (npm's child too), not just npm.
   const exited = new Promise<number | null>((resolve) =>
     child.once('close', (code) => {
@@ -40,7 +40,7 @@ export async function spawnMayfly(env: Record<string, string>, command = ['node'
   );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line within 30 s:\n${out}`)), 30_000);
-    child.stdout!.on('data', (d: string) => {
+    child.stdout.on('data', (d: string) => {
       out += d;
       const m = /mayfly listening on :(\d+)/.exec(out);
       if (m) {
