@@ -21,7 +21,7 @@ async function main() {
   try {
     mayfly = await startMayfly(config, { log });
   } catch (err) {
-    if (err instanceof NatsServerMissing) {
+    if (err instanceof NatsServerMissing || err instanceof ConfigError) {
       console.error(err.message);
       process.exit(1);
     }

@@ -3,7 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { CheckpointTracker } from '../consumers/checkpoints.ts';
 import { holderId, openLeaseBucket } from '../consumers/lease.ts';
 import { Projector } from '../consumers/projector.ts';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import type { Services } from './context.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
@@ -49,6 +49,12 @@ export interface StartOptions {
  */
 export async function startMayfly(config: Config, opts: StartOptions): Promise<Mayfly> {
   const { log } = opts;
+  if (config.TENANCY === 'registered' && config.ROLE !== 'consumers') {
+    // Never run open while the operator asked for keys.
+    throw new ConfigError(
+      'invalid configuration: TENANCY=registered (the default with NODE_ENV=production) needs the tenant registry, which this version does not have yet; set TENANCY=open to run without app keys',
+    );
+  }
   const now = opts.now ?? (() => new Date());
   const metrics = opts.metrics ?? createMetrics();
   const cleanups: (() => Promise<void>)[] = [];
