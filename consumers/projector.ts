@@ -80,6 +80,7 @@ export class Projector {
     batcher.onFailure = () => void messages.stop();
     const onAbort = () => void messages.stop();
     signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort(); // stopped while the consumer was being set up
     log.info({ from_seq: from }, 'projecting');
     try {
       await messages.closed();
