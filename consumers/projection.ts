@@ -16,4 +16,6 @@ export interface Projection {
   name: string;
   stream: StreamName;
   apply(tx: Queryable, events: ProjectedEvent[], now: Date): Promise<void>;
+  /** The broker says `subject` expired (a 2.11+ delete marker): remove what came from it. */
+  forget?(tx: Queryable, subjects: string[]): Promise<void>;
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../server/logger.ts';
 import type { Metrics } from '../server/metrics.ts';
 import type { Broker } from '../server/nats/connect.ts';
 import { isConsumerNotFound } from '../server/nats/errors.ts';
+import { MARKER_REASON_HEADER } from '../server/nats/message-ttl.ts';
 import { checkpointSubject, readCheckpoint } from './checkpoints.ts';
 import { Lease, sleep, whileLeader } from './lease.ts';
 import type { KV } from '@nats-io/kv';
@@ -117,7 +118,12 @@ export class Projector {
     const { db, metrics, now, broker, log } = this.deps;
     const name = this.projection.name;
     const events: ProjectedEvent[] = [];
+    const expiredSubjects: string[] = [];
     for (const m of batch) {
+      if (m.headers?.get(MARKER_REASON_HEADER)) {
+        expiredSubjects.push(m.subject);
+        continue;
+      }
       const parsed = AnyEvent.safeParse(safeJson(m.data));
       if (parsed.success) events.push({ seq: m.seq, subject: m.subject, event: parsed.data });
       else {
@@ -134,6 +140,7 @@ export class Projector {
       const checkpoint = rows[0]?.last_seq ?? 0;
       const fresh = events.filter((e) => e.seq > checkpoint);
       if (fresh.length > 0) await this.projection.apply(tx, fresh, now());
+      if (expiredSubjects.length > 0) await this.projection.forget?.(tx, expiredSubjects);
       if (lastSeq > checkpoint) {
         await tx.query(
           'UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2',

@@ -55,6 +55,29 @@ export function createMetrics() {
       labelNames: ['projection'] as const,
       registers: [registry],
     }),
+    reconcilerRuns: new Counter({
+      name: 'mayfly_reconciler_runs_total',
+      help: 'Reconciler runs completed on this process',
+      registers: [registry],
+    }),
+    reconcilerDuration: new Histogram({
+      name: 'mayfly_reconciler_run_duration_seconds',
+      help: 'How long a reconciler run took',
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    reconcilerRowsDeleted: new Counter({
+      name: 'mayfly_reconciler_rows_deleted_total',
+      help: 'Projected rows hard-deleted by the reconciler, by table and reason (expired, source_gone)',
+      labelNames: ['table', 'reason'] as const,
+      registers: [registry],
+    }),
+    reconcilerMessagesPurged: new Counter({
+      name: 'mayfly_reconciler_messages_purged_total',
+      help: 'Broker messages of expired or deleted items removed by the reconciler',
+      labelNames: ['stream'] as const,
+      registers: [registry],
+    }),
   };
 }
 

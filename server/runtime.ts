@@ -13,10 +13,12 @@ import { EventPublisher } from './events/publisher.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { migrationSources, projections } from './modules/index.ts';
+import { expiringTables, migrationSources, projections } from './modules/index.ts';
 import { connectBroker, type Broker } from './nats/connect.ts';
 import { startNatsServer, type EmbeddedNats } from './nats/embedded-server.ts';
-import { provisionStreams } from './nats/streams.ts';
+import { provisionStreams, type StreamCapabilities } from './nats/streams.ts';
+import { Reconciler } from '../consumers/reconciler.ts';
+import type { StreamName } from '@mayfly/contracts';
 
 /** How long a leader's lease lasts without renewal (a crashed leader is replaced after this). */
 export const LEASE_TTL_MS = 10_000;
@@ -30,6 +32,8 @@ export interface Mayfly {
   services: Services;
   app: ReturnType<typeof createApp> | undefined;
   projectors: Projector[];
+  reconciler: Reconciler | undefined;
+  streams: Map<StreamName, StreamCapabilities>;
   natsServer: EmbeddedNats | undefined;
   /** Stops projectors after their batch in flight, drains NATS, closes the database. */
   stop(): Promise<void>;
@@ -81,8 +85,9 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
 
     const broker = await connectBroker(natsUrl, log, `mayfly-${config.ROLE}`);
     cleanups.push(() => broker.close());
-    await provisionStreams(broker.jsm, config);
-    log.info({ nats_version: broker.serverVersion, db: db.kind }, 'connected');
+    const streams = await provisionStreams(broker.jsm, config, broker.serverVersion);
+    const perMessageTtl = [...streams.values()].some((s) => s.messageTtl);
+    log.info({ nats_version: broker.serverVersion, db: db.kind, per_message_ttl: perMessageTtl }, 'connected');
 
     const tracker = new CheckpointTracker(broker.nc, db);
     tracker.start();
@@ -91,11 +96,12 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       config,
       db,
       now,
-      events: new EventPublisher(broker, metrics),
+      events: new EventPublisher(broker, metrics, streams),
       consistency: new ReadConsistency(broker, tracker, config.READ_YOUR_WRITES_TIMEOUT_MS),
     };
 
     const projectors: Projector[] = [];
+    let reconciler: Reconciler | undefined;
     if (config.ROLE !== 'api') {
       const leaseTtlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
       const leases: KV = await openLeaseBucket(broker.nc, leaseTtlMs);
@@ -104,12 +110,14 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
         projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));
       }
       for (const p of projectors) p.start();
+      reconciler = new Reconciler({ db, broker, log, metrics, tables: expiringTables, holder, now });
+      reconciler.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
       cleanups.push(async () => {
-        await Promise.all(projectors.map((p) => p.stop()));
+        await Promise.all([...projectors.map((p) => p.stop()), reconciler?.stop()]);
       });
     }
     const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics });
-    return { config, db, broker, metrics, services, app, projectors, natsServer, stop: stopAll };
+    return { config, db, broker, metrics, services, app, projectors, reconciler, streams, natsServer, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -41,6 +41,7 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
   let db: Database;
   let writer: Broker;
   const metrics = createMetrics();
+  let streams: Awaited<ReturnType<typeof provisionStreams>>;
 
   beforeAll(async () => {
     if (skip) return;
@@ -50,7 +51,7 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
     await migrate(db, migrationSources);
     await db.query('CREATE TABLE applied_count (projection text PRIMARY KEY, n int NOT NULL)');
     writer = await connectBroker(nats.url, log);
-    await provisionStreams(writer.jsm, loadConfig({}));
+    streams = await provisionStreams(writer.jsm, loadConfig({}), writer.serverVersion);
   });
   afterAll(async () => {
     await writer?.close();
@@ -60,7 +61,7 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
   });
 
   async function publishDrafts(count: number): Promise<number> {
-    const events = new EventPublisher(writer, metrics);
+    const events = new EventPublisher(writer, metrics, streams);
     const now = new Date();
     const acks = await Promise.all(
       Array.from({ length: count }, () => {

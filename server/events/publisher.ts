@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType } from '@mayfly/contracts';
+import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType, type StreamName } from '@mayfly/contracts';
 import { unavailable, conflict } from '../errors.ts';
 import type { Broker } from '../nats/connect.ts';
 import { isWrongLastSequence } from '../nats/errors.ts';
+import { messageTtlFor } from '../nats/message-ttl.ts';
+import type { StreamCapabilities } from '../nats/streams.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** Where an event landed: the PubAck is the commit point of every write. */
@@ -15,6 +17,12 @@ export interface Published {
 export interface PublishOptions {
   /** Optimistic concurrency: the subject's last sequence must still be this (0 = no message yet). */
   expectLastSubjectSequence?: number;
+  /**
+   * The item's own lifetime. Where it is shorter than the stream's max-age and the server has
+   * per-message TTL, the message carries it (`Nats-TTL`); otherwise the reconciler removes the
+   * message when the item expires.
+   */
+  ttlSeconds?: number;
 }
 
 /** Builds an event envelope of the catalog with a fresh id and the given clock. */
@@ -33,6 +41,7 @@ export class EventPublisher {
   constructor(
     private readonly broker: Broker,
     private readonly metrics: Metrics,
+    private readonly streams: Map<StreamName, StreamCapabilities>,
   ) {}
 
   /**
@@ -44,10 +53,14 @@ export class EventPublisher {
     entry.schema.parse(event);
     const stream = STREAMS[entry.stream];
     if (!subject.startsWith(`${stream.prefix}.`)) throw new Error(`subject ${subject} is not in stream ${stream.name}`);
+    const caps = this.streams.get(entry.stream);
+    const ttl =
+      opts.ttlSeconds === undefined || !caps ? undefined : messageTtlFor(opts.ttlSeconds, caps.maxAgeSeconds, caps.messageTtl);
     try {
       const ack = await this.broker.js.publish(subject, JSON.stringify(event), {
         msgID: event.id,
         expect: { streamName: stream.name, lastSubjectSequence: opts.expectLastSubjectSequence },
+        ...(ttl ? { ttl } : {}),
       });
       this.metrics.eventsPublished.inc({ stream: ack.stream, type: event.type });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };

@@ -11,3 +11,4 @@ export const migrationSources: MigrationSource[] = [
 ];
 
 export const projections = modules.flatMap((m) => m.projections);
+export const expiringTables = modules.flatMap((m) => m.expiring);

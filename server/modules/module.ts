@@ -1,4 +1,5 @@
 import type { AnyRouter } from '@trpc/server';
+import type { ExpiringTable } from '../../consumers/expiry.ts';
 import type { Projection } from '../../consumers/projection.ts';
 import type { MigrationSource } from '../db/migrate.ts';
 
@@ -7,5 +8,7 @@ export interface Module {
   name: string;
   router: AnyRouter;
   projections: Projection[];
+  /** Tables whose rows the reconciler hard-deletes at their TTL. */
+  expiring: ExpiringTable[];
   migrations: MigrationSource;
 }

@@ -7,9 +7,10 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { STREAMS, type StreamSpec } from '@mayfly/contracts';
+import { STREAMS, type StreamName, type StreamSpec } from '@mayfly/contracts';
 import type { Config } from '../config.ts';
 import { isStreamNameInUse, isStreamNotFound } from './errors.ts';
+import { messageTtlStreamConfig, streamHasMessageTtl, versionHasMessageTtl } from './message-ttl.ts';
 
 /** Publishes answered as duplicates within this window (never longer than the stream's max-age). */
 const DEDUP_WINDOW_SECONDS = 120;
@@ -31,11 +32,16 @@ export function maxAgeSeconds(spec: StreamSpec, config: Config): number {
   }
 }
 
-/** The JetStream config Mayfly wants for one stream of the catalog. */
-export function desiredStreamConfig(spec: StreamSpec, config: Config): Partial<StreamConfig> & { name: string } {
+/** The JetStream config Mayfly wants for one stream of the catalog on a server of `version`. */
+export function desiredStreamConfig(
+  spec: StreamSpec,
+  config: Config,
+  version = '2.9.0',
+): Partial<StreamConfig> & { name: string } {
   const maxAge = maxAgeSeconds(spec, config);
   const dedup = maxAge === 0 ? DEDUP_WINDOW_SECONDS : Math.min(DEDUP_WINDOW_SECONDS, maxAge);
   return {
+    ...(versionHasMessageTtl(version) ? messageTtlStreamConfig() : {}),
     name: spec.name,
     subjects: [`${spec.prefix}.>`],
     retention: spec.retention.kind === 'work_queue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
@@ -48,14 +54,26 @@ export function desiredStreamConfig(spec: StreamSpec, config: Config): Partial<S
   };
 }
 
+/** What a provisioned stream can do, as read back from the server. */
+export interface StreamCapabilities {
+  name: string;
+  maxAgeSeconds: number;
+  /** Per-message TTL and delete markers really work here (2.11+, config read back). */
+  messageTtl: boolean;
+}
+
 /**
  * Creates every stream of the catalog, or updates it when its settings changed (a new TTL
  * takes effect on the next start). Safe to run from many processes at once.
  */
-export async function provisionStreams(jsm: JetStreamManager, config: Config): Promise<StreamInfo[]> {
-  const infos: StreamInfo[] = [];
-  for (const spec of Object.values(STREAMS)) {
-    const want = desiredStreamConfig(spec, config);
+export async function provisionStreams(
+  jsm: JetStreamManager,
+  config: Config,
+  version = '2.9.0',
+): Promise<Map<StreamName, StreamCapabilities>> {
+  const caps = new Map<StreamName, StreamCapabilities>();
+  for (const [key, spec] of Object.entries(STREAMS) as [StreamName, StreamSpec][]) {
+    const want = desiredStreamConfig(spec, config, version);
     let info: StreamInfo;
     try {
       const have = await jsm.streams.info(spec.name);
@@ -63,6 +81,7 @@ export async function provisionStreams(jsm: JetStreamManager, config: Config): P
         have.config.max_age !== want.max_age ||
         have.config.duplicate_window !== want.duplicate_window ||
         have.config.allow_direct !== want.allow_direct ||
+        (want.allow_msg_ttl === true && have.config.allow_msg_ttl !== true) ||
         JSON.stringify(have.config.subjects) !== JSON.stringify(want.subjects);
       info = changed ? await jsm.streams.update(spec.name, { ...have.config, ...want }) : have;
     } catch (err) {
@@ -75,7 +94,11 @@ export async function provisionStreams(jsm: JetStreamManager, config: Config): P
         info = await jsm.streams.info(spec.name);
       }
     }
-    infos.push(info);
+    caps.set(key, {
+      name: spec.name,
+      maxAgeSeconds: maxAgeSeconds(spec, config),
+      messageTtl: streamHasMessageTtl(version, info.config),
+    });
   }
-  return infos;
+  return caps;
 }

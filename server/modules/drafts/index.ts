@@ -1,3 +1,4 @@
+import { draftSubject } from '@mayfly/contracts';
 import type { Module } from '../module.ts';
 import { draftsProjection } from './projection/apply.ts';
 import { draftsRouter } from './router.ts';
@@ -7,5 +8,6 @@ export const drafts = {
   name: 'drafts',
   router: draftsRouter,
   projections: [draftsProjection],
+  expiring: [{ table: 'drafts', stream: 'DRAFTS', subject: draftSubject }],
   migrations: { module: 'drafts', dir: new URL('./migrations/', import.meta.url) },
 } satisfies Module;

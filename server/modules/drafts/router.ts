@@ -38,6 +38,8 @@ const savedData = (d: Draft) => ({
   expires_at: d.expires_at,
 });
 
+const secondsLeft = (d: Draft, now: Date) => (Date.parse(d.expires_at) - now.getTime()) / 1000;
+
 /** Reads one draft after the projection has caught up with everything written to it. */
 async function readDraft(s: Services, tenant: string, id: string) {
   const seq = await s.consistency.settle(draftsProjection.name, 'DRAFTS', draftSubject(tenant, id));
@@ -66,7 +68,7 @@ export const draftsRouter = router({
       await s.events.publish(
         newEvent('draft.saved', ctx.tenant, savedData(draft), now),
         draftSubject(ctx.tenant, draft.id),
-        { expectLastSubjectSequence: 0 },
+        { expectLastSubjectSequence: 0, ttlSeconds: secondsLeft(draft, now) },
       );
       return draft;
     }),
@@ -108,7 +110,7 @@ export const draftsRouter = router({
       await s.events.publish(
         newEvent('draft.saved', ctx.tenant, savedData(draft), now),
         draftSubject(ctx.tenant, draft.id),
-        { expectLastSubjectSequence: found.subjectSeq },
+        { expectLastSubjectSequence: found.subjectSeq, ttlSeconds: secondsLeft(draft, now) },
       );
       return draft;
     }),

@@ -1,4 +1,5 @@
-import type { DraftEvent } from '@mayfly/contracts';
+import { appIdFromToken, draftSubject, type DraftEvent } from '@mayfly/contracts';
+import { enqueuePurges } from '../../../../consumers/expiry.ts';
 import type { Queryable } from '../../../db/database.ts';
 import type { ProjectedEvent, Projection } from '../../../../consumers/projection.ts';
 
@@ -69,13 +70,29 @@ async function apply(tx: Queryable, events: ProjectedEvent[], now: Date): Promis
     );
   }
   if (drop.length > 0) {
-    await tx.query(
-      `DELETE FROM drafts d USING unnest($1::text[], $2::uuid[]) AS x(tenant, id)
-       WHERE d.tenant = x.tenant AND d.id = x.id`,
-      [drop.map((d) => d.tenant), drop.map((d) => d.id)],
-    );
+    await removeDrafts(tx, drop);
+    // A deleted (or already expired) draft's content must not wait in the broker for the
+    // stream's max-age: its messages are purged by the reconciler.
+    await enqueuePurges(tx, 'DRAFTS', drop.map((d) => draftSubject(d.tenant, d.id)));
   }
 }
 
+async function removeDrafts(tx: Queryable, keys: { tenant: string; id: string }[]): Promise<void> {
+  await tx.query(
+    `DELETE FROM drafts d USING unnest($1::text[], $2::uuid[]) AS x(tenant, id)
+     WHERE d.tenant = x.tenant AND d.id = x.id`,
+    [keys.map((d) => d.tenant), keys.map((d) => d.id)],
+  );
+}
+
+/** Delete markers (2.11+) name `drafts.<tenant token>.<id>`: the draft's messages expired. */
+async function forget(tx: Queryable, subjects: string[]): Promise<void> {
+  const keys = subjects.flatMap((s) => {
+    const [, token, id] = s.split('.');
+    return token && id ? [{ tenant: appIdFromToken(token), id }] : [];
+  });
+  if (keys.length > 0) await removeDrafts(tx, keys);
+}
+
 /** The `drafts` projection, fed by the DRAFTS stream. */
-export const draftsProjection: Projection = { name: 'drafts', stream: 'DRAFTS', apply };
+export const draftsProjection: Projection = { name: 'drafts', stream: 'DRAFTS', apply, forget };

@@ -1,0 +1,19 @@
+import type { StreamName } from '@mayfly/contracts';
+import type { Queryable } from '../server/db/database.ts';
+
+/**
+ * A projection table whose rows expire. Its rows have `tenant`, `id`, `expires_at` and
+ * `last_seq` (the stream sequence they were projected from); `subject` names the item's
+ * messages in the broker, so they can be removed with the row.
+ */
+export interface ExpiringTable {
+  table: string;
+  stream: StreamName;
+  subject(tenant: string, id: string): string;
+}
+
+/** Queues the removal of these subjects' messages from the broker (drained by the reconciler). */
+export async function enqueuePurges(tx: Queryable, stream: string, subjects: string[]): Promise<void> {
+  if (subjects.length === 0) return;
+  await tx.query('INSERT INTO purge_queue (stream, subject) SELECT $1, unnest($2::text[])', [stream, subjects]);
+}

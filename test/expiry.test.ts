@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createMayflyClient, draftSubject } from '@mayfly/contracts';
+import type { Database } from '../server/db/database.ts';
+import { newEvent } from '../server/events/publisher.ts';
+import { EventPublisher } from '../server/events/publisher.ts';
+import type { EmbeddedNats } from '../server/nats/embedded-server.ts';
+import { provisionStreams } from '../server/nats/streams.ts';
+import { loadConfig } from '../server/config.ts';
+import type { Mayfly } from '../server/runtime.ts';
+import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
+import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
+import { startTestNats } from './support/nats.ts';
+
+/** Messages left in `stream` on `subject`, as STREAM.INFO with a subjects filter counts them. */
+async function messagesOn(mayfly: Mayfly, stream: string, subject: string): Promise<number> {
+  const info = await mayfly.broker.jsm.streams.info(stream, { subjects_filter: subject });
+  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+}
+
+/** Rows in any table of the schema whose text contains `needle`. */
+async function rowsHolding(db: Database, needle: string): Promise<number> {
+  const tables = await db.query<{ table_name: string }>(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+  );
+  let n = 0;
+  for (const { table_name } of tables) {
+    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1`, [`%${needle}%`]);
+    n += row!.n;
+  }
+  return n;
+}
+
+describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
+  let nats: EmbeddedNats;
+  let database: TestDatabase;
+  let mayfly: Mayfly;
+  const rest = (path: string, init: RequestInit = {}) => mayfly.app!.request(`/api/v1${path}`, init);
+
+  beforeAll(async () => {
+    if (skip) return;
+    nats = await startTestNats();
+    database = await testDatabaseUrl(name);
+    mayfly = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: database.url, RECONCILE_INTERVAL_SECONDS: '1' });
+  });
+  afterAll(async () => {
+    await mayfly?.stop();
+    await database?.drop();
+    await nats?.stop();
+  });
+
+  it.skipIf(skip)('a 2-second draft in a 7-day stream is readable, then 404, then gone from broker and tables', async () => {
+    const app = `exp-${randomUUID().slice(0, 6)}`;
+    const secret = `short-lived-${randomUUID()}`;
+    const res = await rest('/drafts', jsonRequest('POST', { content: secret, ttl_seconds: 2 }, { 'X-App-ID': app }));
+    expect(res.status).toBe(201);
+    const { id, expires_at } = (await res.json()) as { id: string; expires_at: string };
+    expect((await rest(`/drafts/${id}`, { headers: { 'X-App-ID': app } })).status).toBe(200);
+    expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, id))).toBe(1);
+
+    // Reads never return expired data, reconciler or not.
+    await vi.waitUntil(() => Date.now() > Date.parse(expires_at), { timeout: 4_000, interval: 50 });
+    expect((await rest(`/drafts/${id}`, { headers: { 'X-App-ID': app } })).status).toBe(404);
+    expect(((await (await rest('/drafts', { headers: { 'X-App-ID': app } })).json()) as { items: unknown[] }).items).toEqual([]);
+
+    await vi.waitFor(
+      async () => {
+        expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, id))).toBe(0);
+        expect(await rowsHolding(mayfly.db, secret)).toBe(0);
+      },
+      { timeout: 6_000, interval: 200 },
+    );
+  });
+
+  it.skipIf(skip)('a deleted draft leaves the broker too, not only the table', async () => {
+    const app = `del-${randomUUID().slice(0, 6)}`;
+    const c = createMayflyClient({ url: 'http://x', appId: app, fetch: async (i, init) => mayfly.app!.request(i, init) });
+    const secret = `deleted-${randomUUID()}`;
+    const d = await c.drafts.create.mutate({ content: secret });
+    await c.drafts.update.mutate({ id: d.id, content: `${secret}-v2` });
+    await c.drafts.delete.mutate({ id: d.id });
+    await vi.waitFor(async () => expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, d.id))).toBe(0), {
+      timeout: 6_000,
+      interval: 200,
+    });
+    expect(await rowsHolding(mayfly.db, secret)).toBe(0);
+  });
+
+  it.skipIf(skip)('a 2.11 subject delete marker removes the projected row at once', async () => {
+    const app = `mark-${randomUUID().slice(0, 6)}`;
+    const c = createMayflyClient({ url: 'http://x', appId: app, fetch: async (i, init) => mayfly.app!.request(i, init) });
+    const d = await c.drafts.create.mutate({ content: 'marked' });
+    const { headers } = await import('@nats-io/nats-core');
+    const h = headers();
+    h.set('Nats-Marker-Reason', 'MaxAge');
+    const ack = await mayfly.broker.js.publish(draftSubject(app, d.id), new Uint8Array(), { headers: h });
+    await mayfly.services.consistency.settle('drafts', 'DRAFTS', draftSubject(app, d.id));
+    expect(ack.seq).toBeGreaterThan(0);
+    expect(await mayfly.db.query('SELECT 1 FROM drafts WHERE id = $1', [d.id])).toHaveLength(0);
+  });
+
+  it.skipIf(skip)('publishes Nats-TTL on the message where the stream can expire it by itself', async () => {
+    const caps = new Map(mayfly.streams);
+    caps.set('DRAFTS', { ...caps.get('DRAFTS')!, messageTtl: true }); // as a 2.11 server would grant
+    const events = new EventPublisher(mayfly.broker, mayfly.metrics, caps);
+    const id = randomUUID();
+    const now = new Date();
+    const expires = new Date(now.getTime() + 5_000).toISOString();
+    const data = { draft_id: id, content: 'x', created_at: now.toISOString(), expires_at: expires };
+    const { seq } = await events.publish(newEvent('draft.saved', 'ttl-app', data, now), draftSubject('ttl-app', id), { ttlSeconds: 5 });
+    const stored = await mayfly.broker.jsm.streams.getMessage('DRAFTS', { seq });
+    expect(stored?.header.get('Nats-TTL')).toBe('5s');
+    const plain = await mayfly.services.events.publish(
+      newEvent('draft.saved', 'ttl-app', data, now),
+      draftSubject('ttl-app', randomUUID()),
+      { ttlSeconds: 5 },
+    );
+    // This 2.9 server has no per-message TTL: no header, the reconciler removes it instead.
+    expect(mayfly.streams.get('DRAFTS')!.messageTtl).toBe(false);
+    expect((await mayfly.broker.jsm.streams.getMessage('DRAFTS', { seq: plain.seq }))?.header.get('Nats-TTL')).toBeFalsy();
+  });
+});
+
+describe.each(DATABASES)('a stream with a 2-second max-age, on $name', ({ name, skip }) => {
+  it.skipIf(skip)('drops messages in the broker, and the reconciler removes the rows projected from them', async () => {
+    await using nats = await startTestNats();
+    await using database = await testDatabaseUrl(name);
+    const mayfly = await startTestMayfly({
+      NATS_URL: nats.url,
+      DATABASE_URL: database.url,
+      RECONCILE_INTERVAL_SECONDS: '1',
+      DRAFT_MAX_TTL_SECONDS: '2',
+    });
+    try {
+      const info = await mayfly.broker.jsm.streams.info('DRAFTS');
+      expect(info.config.max_age).toBe(2e9);
+      expect(info.config.duplicate_window).toBe(2e9);
+      // An item whose own expiry is far away: only the broker's max-age can end it.
+      const id = randomUUID();
+      const now = new Date();
+      const data = { draft_id: id, content: 'outlived', created_at: now.toISOString(), expires_at: new Date(now.getTime() + 3_600_000).toISOString() };
+      await mayfly.services.events.publish(newEvent('draft.saved', 'age-app', data, now), draftSubject('age-app', id));
+      await mayfly.services.consistency.settle('drafts', 'DRAFTS', draftSubject('age-app', id));
+      expect(await mayfly.db.query('SELECT 1 FROM drafts WHERE id = $1', [id])).toHaveLength(1);
+      await vi.waitFor(
+        async () => {
+          expect((await mayfly.broker.jsm.streams.info('DRAFTS')).state.messages).toBe(0);
+          expect(await mayfly.db.query('SELECT 1 FROM drafts WHERE id = $1', [id])).toHaveLength(0);
+        },
+        { timeout: 8_000, interval: 200 },
+      );
+      const runs = await mayfly.db.query<{ report: { rows: { drafts: { source_gone: number } } } }>('SELECT report FROM reconciler_runs');
+      expect(runs.reduce((n, r) => n + r.report.rows.drafts.source_gone, 0)).toBe(1);
+    } finally {
+      await mayfly.stop();
+    }
+  });
+});
+
+describe('stream provisioning', () => {
+  it('updates the stream when the setting changes on the next start', async () => {
+    await using nats = await startTestNats();
+    const { connectBroker } = await import('../server/nats/connect.ts');
+    const { createLogger } = await import('../server/logger.ts');
+    const broker = await connectBroker(nats.url, createLogger('silent'));
+    try {
+      await provisionStreams(broker.jsm, loadConfig({ DRAFT_MAX_TTL_SECONDS: '100' }), broker.serverVersion);
+      expect((await broker.jsm.streams.info('DRAFTS')).config.max_age).toBe(100e9);
+      await provisionStreams(broker.jsm, loadConfig({ DRAFT_MAX_TTL_SECONDS: '200' }), broker.serverVersion);
+      expect((await broker.jsm.streams.info('DRAFTS')).config.max_age).toBe(200e9);
+      expect((await broker.jsm.streams.info('OUTBOX')).config.retention).toBe('workqueue');
+      expect((await broker.jsm.streams.info('TENANTS')).config.max_age).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  });
+});

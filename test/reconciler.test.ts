@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openLeaseBucket } from '../consumers/lease.ts';
+import { Reconciler } from '../consumers/reconciler.ts';
+import type { Database } from '../server/db/database.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { openDatabase } from '../server/db/open.ts';
+import { createLogger } from '../server/logger.ts';
+import { createMetrics } from '../server/metrics.ts';
+import { expiringTables, migrationSources } from '../server/modules/index.ts';
+import { connectBroker, type Broker } from '../server/nats/connect.ts';
+import type { EmbeddedNats } from '../server/nats/embedded-server.ts';
+import { provisionStreams } from '../server/nats/streams.ts';
+import { loadConfig } from '../server/config.ts';
+import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
+import { startTestNats } from './support/nats.ts';
+
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const LEASE_MS = 1_500;
+const INTERVAL_MS = 200;
+
+describe.each(DATABASES)('reconciler leadership on $name', ({ name, skip }) => {
+  let nats: EmbeddedNats;
+  let database: TestDatabase;
+  let db: Database;
+
+  beforeAll(async () => {
+    if (skip) return;
+    nats = await startTestNats();
+    database = await testDatabaseUrl(name);
+    db = await openDatabase(database.url, '/nonexistent');
+    await migrate(db, migrationSources);
+    const b = await connectBroker(nats.url, log);
+    await provisionStreams(b.jsm, loadConfig({}), b.serverVersion);
+    await b.close();
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+    await nats?.stop();
+  });
+
+  async function reconciler(holder: string): Promise<{ r: Reconciler; broker: Broker }> {
+    const broker = await connectBroker(nats.url, log);
+    const r = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: expiringTables, holder, now: () => new Date() });
+    r.start(INTERVAL_MS, await openLeaseBucket(broker.nc, LEASE_MS), LEASE_MS);
+    return { r, broker };
+  }
+
+  const runs = async () =>
+    db.query<{ holder: string; started_at: Date; duration_ms: number }>('SELECT holder, started_at, duration_ms FROM reconciler_runs ORDER BY id');
+
+  it.skipIf(skip)('never lets two act at once, and hands over within one lease when the leader dies', async () => {
+    const a = await reconciler('holder-a');
+    const b = await reconciler('holder-b');
+    await vi.waitFor(async () => expect((await runs()).length).toBeGreaterThanOrEqual(5), { timeout: 5_000, interval: 100 });
+    const before = await runs();
+    expect(new Set(before.map((r) => r.holder)).size).toBe(1);
+    const leader = before[0]!.holder;
+    const [dead, survivor] = leader === 'holder-a' ? [a, b] : [b, a];
+
+    // Kill the leader: its connection drops without releasing the lease.
+    const killedAt = Date.now();
+    await dead.broker.nc.close();
+    await vi.waitFor(
+      async () => expect((await runs()).some((r) => r.holder !== leader)).toBe(true),
+      { timeout: LEASE_MS + 3 * INTERVAL_MS + 1_000, interval: 50 },
+    );
+    const takeover = (await runs()).find((r) => r.holder !== leader)!;
+    expect(takeover.started_at.getTime() - killedAt).toBeLessThanOrEqual(LEASE_MS + 2 * INTERVAL_MS);
+
+    // No two runs of different holders ever overlapped.
+    const all = await runs();
+    for (let i = 1; i < all.length; i++) {
+      const prev = all[i - 1]!;
+      if (prev.holder !== all[i]!.holder) {
+        expect(all[i]!.started_at.getTime()).toBeGreaterThanOrEqual(prev.started_at.getTime() + prev.duration_ms);
+      }
+    }
+    await dead.r.stop();
+    await survivor.r.stop();
+    await survivor.broker.close();
+  });
+});
