@@ -67,6 +67,14 @@ export class Projector {
       [this.projection.name, this.#stream],
     );
     const from = (await readCheckpoint(db, this.projection.name, this.#stream)) + 1;
+    const streamLast = (await broker.jsm.streams.info(this.#stream)).state.last_seq;
+    if (from > streamLast + 1) {
+      // The database has seen sequences this stream never had: the stream was recreated.
+      log.error(
+        { checkpoint: from - 1, stream_last_seq: streamLast },
+        'projection checkpoint is ahead of its stream (was the stream recreated?); new events wait until it catches up: rebuild the projection',
+      );
+    }
     await this.#seatConsumer(from);
     const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
     const batcher = new SerialBatcher<JsMsg>(this.#batchSize, (batch) => this.#flush(batch));

@@ -4,7 +4,6 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { trpcServer } from '@hono/trpc-server';
 import { Scalar } from '@scalar/hono-api-reference';
-import { createOpenApiFetchHandler } from 'trpc-to-openapi';
 import type { TRPCError } from '@trpc/server';
 import type { Context, Services } from '../context.ts';
 import type { Logger } from '../logger.ts';
@@ -14,6 +13,7 @@ import { MayflyError } from '../errors.ts';
 import { describeError, envelope, type DescribedError } from './error-body.ts';
 import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
 import { matchRoute, restRoutes } from './procedures.ts';
+import { createRestBridge, type RestCall } from './rest-bridge.ts';
 import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
 
 export const VERSION = '0.1.0';
@@ -133,34 +133,15 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  const rest = createRestBridge(appRouter);
   app.all(`${REST_PREFIX}/*`, async (c) => {
     const route = matchRoute(routes, c.req.method, c.req.path.slice(REST_PREFIX.length));
-    let caught: TRPCError | undefined;
-    // trpc-to-openapi strips the endpoint from the whole URL string, so give it a URL whose
-    // host can not contain it; body reads go through Hono's cache.
     const url = new URL(c.req.url);
-    const req = new Proxy(c.req.raw, {
-      get(target, prop) {
-        if (prop === 'url') return `http://localhost${url.pathname}${url.search}`;
-        if (prop === 'text') return () => c.req.text();
-        if (prop === 'json') return () => c.req.json();
-        return Reflect.get(target, prop, target) as unknown;
-      },
-    });
-    const res = await createOpenApiFetchHandler({
-      endpoint: REST_PREFIX,
-      req,
-      router: appRouter,
-      createContext: () => contextFor(c),
-      onError: ({ error, path }) => {
-        caught = error;
-        logServerError(error, path, c.get('log'));
-      },
-      responseMeta: ({ errors }) =>
-        errors.length === 0 && route && route.successStatus !== 200 ? { status: route.successStatus } : {},
-    });
+    const call: RestCall = { context: contextFor(c), successStatus: route?.successStatus ?? 200 };
+    const res = await rest(c.req.raw, `${url.pathname.slice(REST_PREFIX.length)}${url.search}`, () => c.req.text(), call);
     if (res.ok) return res;
-    return fail(c, caught ? describeError(caught) : restFallback(res.status));
+    if (call.error) logServerError(call.error, route?.procedure, c.get('log'));
+    return fail(c, call.error ? describeError(call.error) : restFallback(res.status));
   });
 
   app.notFound((c) => fail(c, { status: 404, code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }));

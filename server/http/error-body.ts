@@ -50,7 +50,12 @@ export function describeError(err: unknown): DescribedError {
   if (err instanceof TRPCError) {
     const mapped = STATUS_BY_TRPC[err.code];
     if (mapped) {
-      const message = err.code === 'PARSE_ERROR' ? 'the request body is not valid JSON' : err.message;
+      const message =
+        err.code === 'PARSE_ERROR'
+          ? 'the request body is not valid JSON'
+          : err.code === 'UNSUPPORTED_MEDIA_TYPE'
+            ? 'Content-Type must be application/json'
+            : err.message;
       return { status: mapped[0], code: mapped[1], message };
     }
   }
