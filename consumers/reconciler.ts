@@ -8,6 +8,9 @@ import { isStreamNotFound } from '../server/nats/errors.ts';
 import { enqueuePurges, type ExpiringTable } from './expiry.ts';
 import { Lease, sleep, whileLeader } from './lease.ts';
 
+/** Heap pages one sweep batch covers (8 KiB each: about 60k small rows, tens of ms of work). */
+const SWEEP_PAGES = 2_000;
+
 /** What one reconciler run removed. */
 export interface ReconcileReport {
   holder: string;
@@ -71,8 +74,8 @@ export class Reconciler {
     for (const t of this.deps.tables) {
       const stream = STREAMS[t.stream].name;
       const firstSeq = await this.#firstSeq(stream);
-      const expired = await this.#deleteInBatches(t, 'expires_at <= $1', [started.toISOString()], firstSeq);
-      const sourceGone = firstSeq === undefined ? 0 : await this.#deleteInBatches(t, 'last_seq < $1', [firstSeq], undefined);
+      const expired = await this.#deleteWhere(t, 'expires_at <= $1', [started.toISOString()], firstSeq);
+      const sourceGone = firstSeq === undefined ? 0 : await this.#deleteWhere(t, 'last_seq < $1', [firstSeq], undefined);
       report.rows[t.table] = { expired, source_gone: sourceGone };
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'expired' }, expired);
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'source_gone' }, sourceGone);
@@ -103,30 +106,50 @@ export class Reconciler {
   }
 
   /**
-   * Deletes matching rows in batches of `#batch`, each its own transaction, by physical row
-   * address (`ctid`): no lock is held for long and reads go on. Rows whose message is still
-   * in the broker (`last_seq >= firstSeq`) get their subject queued for purging.
+   * Deletes the rows matching `where`, each batch its own short transaction so reads go on.
+   * Few matches (the steady state): batches picked through the index. A backlog: sweeps of
+   * the heap by physical address range (`ctid`), because index-picked batches re-walk the
+   * dead entries of every earlier batch (measured: 1M rows, 2.8x one DELETE, against 1.2x for
+   * sweeps). Rows whose message is still in the broker get their subject queued for purging.
    */
-  async #deleteInBatches(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
-    const stream = STREAMS[t.stream].name;
+  async #deleteWhere(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
+    const { db } = this.deps;
+    const [probe] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t.table} WHERE ${where} LIMIT ${this.#batch + 1}) s`,
+      params,
+    );
+    if ((probe?.n ?? 0) === 0) return 0;
+    if (probe!.n <= this.#batch) return this.#deleteBatch(t, `ctid = ANY(ARRAY(SELECT ctid FROM ${t.table} WHERE ${where}))`, params, firstSeq);
+    const [size] = await db.query<{ pages: number }>(`SELECT (pg_relation_size('${t.table}') / current_setting('block_size')::int)::int AS pages`);
+    const pages = size?.pages ?? 0;
     let total = 0;
-    for (;;) {
-      const removed = await this.deps.db.transaction(async (tx) => {
-        const rows = await tx.query<{ tenant: string; id: string; last_seq: number }>(
-          `DELETE FROM ${t.table} WHERE ctid = ANY(ARRAY(
-             SELECT ctid FROM ${t.table} WHERE ${where} LIMIT ${this.#batch}
-           )) RETURNING tenant, id::text AS id, last_seq`,
-          params,
-        );
-        if (firstSeq !== undefined) {
-          const live = rows.filter((r) => r.last_seq >= firstSeq);
-          await enqueuePurges(tx, stream, live.map((r) => t.subject(r.tenant, r.id)));
-        }
-        return rows.length;
-      });
-      total += removed;
-      if (removed < this.#batch) return total;
+    const n = params.length;
+    for (let page = 0; page <= pages; page += SWEEP_PAGES) {
+      total += await this.#deleteBatch(
+        t,
+        `ctid >= $${n + 1}::tid AND ctid < $${n + 2}::tid AND ${where}`,
+        [...params, `(${page},0)`, `(${page + SWEEP_PAGES},0)`],
+        firstSeq,
+      );
     }
+    return total;
+  }
+
+  async #deleteBatch(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
+    const live = params.length + 1;
+    return this.deps.db.transaction(async (tx) => {
+      const [r] = await tx.query<{ n: number; live: { tenant: string; id: string }[] }>(
+        `WITH gone AS (DELETE FROM ${t.table} WHERE ${where} RETURNING tenant, id::text AS id, last_seq)
+         SELECT count(*)::int AS n,
+                coalesce(json_agg(json_build_object('tenant', tenant, 'id', id)) FILTER (WHERE last_seq >= $${live}), '[]') AS live
+         FROM gone`,
+        [...params, firstSeq ?? Number.MAX_SAFE_INTEGER],
+      );
+      if (r && r.live.length > 0) {
+        await enqueuePurges(tx, STREAMS[t.stream].name, r.live.map((x) => t.subject(x.tenant, x.id)));
+      }
+      return r?.n ?? 0;
+    });
   }
 
   /** Purges every queued subject from its stream, then forgets it. */
