@@ -20,14 +20,20 @@ export interface RestCall {
  */
 export function createRestBridge(router: AnyRouter) {
   const calls = new WeakMap<object, RestCall>();
-  const handler = createOpenApiNodeHttpHandler({
+  // Its option types are written for Node's IncomingMessage; the request here is a fetch
+  // Request, which the handler supports at run time (it checks `instanceof Request`).
+  const options: unknown = {
     router,
     createContext: ({ req }: { req: object }) => calls.get(req)!.context,
     onError: ({ error, req }: { error: TRPCError; req: object }) => {
       const call = calls.get(req);
       if (call) call.error = error;
     },
-  } as never) as unknown as (req: object, res: object) => Promise<void>;
+  };
+  const handler = createOpenApiNodeHttpHandler(options as Parameters<typeof createOpenApiNodeHttpHandler>[0]) as unknown as (
+    req: object,
+    res: object,
+  ) => Promise<void>;
 
   /** Answers `raw` (the path below `endpoint`) as the REST twin would. */
   return async function handle(raw: Request, subPathAndQuery: string, bodyText: () => Promise<string>, call: RestCall): Promise<Response> {
