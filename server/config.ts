@@ -6,6 +6,8 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const HostAllowlist = z.record(z.string(), z.array(z.string().min(1)));
+
 /** The environment, as DESIGN's configuration table describes it. Parsed once at start. */
 export const ConfigSchema = z
   .object({
@@ -27,6 +29,21 @@ export const ConfigSchema = z
     STORAGE_OBJECT_TTL_SECONDS: seconds(86_400),
     CONVERSION_RETENTION_DAYS: seconds(30),
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    WORKER_ACK_WAIT_SECONDS: seconds(30),
+    BOT_HANDLER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    BOT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    BOT_HTTP_ALLOWED_HOSTS: z
+      .string()
+      .default('{}')
+      .transform((v, ctx) => {
+        try {
+          return HostAllowlist.parse(JSON.parse(v));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON like {"<app id>": ["bots.example.com"], "*": []}' });
+          return z.NEVER;
+        }
+      }),
+    BOT_HTTP_ALLOW_PRIVATE: z.stringbool().default(false),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -3,6 +3,8 @@ import type { Database } from './db/database.ts';
 import type { EventPublisher } from './events/publisher.ts';
 import type { ReadConsistency } from './events/consistency.ts';
 import type { Logger } from './logger.ts';
+import type { Broker } from './nats/connect.ts';
+import type { HandlerRegistry } from './modules/bots/handlers/registry.ts';
 
 /** What procedures may use: passed in once at start (clock included), never imported. */
 export interface Services {
@@ -11,6 +13,12 @@ export interface Services {
   events: EventPublisher;
   consistency: ReadConsistency;
   now: () => Date;
+  /** The broker connection, for live subscriptions (execute's wait, onUpdate). */
+  broker: Broker;
+  /** The bot handlers this deployment runs, by task type. */
+  botHandlers: HandlerRegistry;
+  /** The server secret (HMAC key of affiliate codes); never logged. */
+  secretKey: Uint8Array;
 }
 
 /** The tRPC context of one request. `tenant` is set by the edge on `/trpc` and `/api/v1`. */

@@ -1,9 +1,13 @@
+import { affiliate } from './modules/affiliate/index.ts';
+import { bots } from './modules/bots/index.ts';
 import { drafts } from './modules/drafts/index.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
 /** The whole API: one sub-router per module. */
 export const appRouter = router({
   drafts: drafts.router,
+  bots: bots.router,
+  affiliate: affiliate.router,
 });
 
 export type AppRouter = typeof appRouter;

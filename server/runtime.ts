@@ -13,12 +13,17 @@ import { EventPublisher } from './events/publisher.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { expiringTables, migrationSources, projections } from './modules/index.ts';
+import { expiringTables, migrationSources, modules, projections } from './modules/index.ts';
 import { connectBroker, type Broker } from './nats/connect.ts';
 import { startNatsServer, type EmbeddedNats } from './nats/embedded-server.ts';
 import { provisionStreams, type StreamCapabilities } from './nats/streams.ts';
 import { Reconciler } from '../consumers/reconciler.ts';
 import type { StreamName } from '@mayfly/contracts';
+import { RollupSealer } from './modules/affiliate/rollup-sealer.ts';
+import { loadSecretKey } from './secret.ts';
+import { createRegistry } from './modules/bots/handlers/registry.ts';
+import { WorkerRunner } from '../consumers/worker.ts';
+import type { Module } from './modules/module.ts';
 
 /** How long a leader's lease lasts without renewal (a crashed leader is replaced after this). */
 export const LEASE_TTL_MS = 10_000;
@@ -33,6 +38,8 @@ export interface Mayfly {
   app: ReturnType<typeof createApp> | undefined;
   projectors: Projector[];
   reconciler: Reconciler | undefined;
+  /** Seals completed days' conversion totals into ROLLUPS (consumer roles only). */
+  sealer: RollupSealer | undefined;
   streams: Map<StreamName, StreamCapabilities>;
   natsServer: EmbeddedNats | undefined;
   /** Stops projectors after their batch in flight, drains NATS, closes the database. */
@@ -60,6 +67,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     );
   }
   const now = opts.now ?? (() => new Date());
+  const secretKey = await loadSecretKey(config);
   const metrics = opts.metrics ?? createMetrics();
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -96,12 +104,16 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       config,
       db,
       now,
+      broker,
+      botHandlers: createRegistry(config, secretKey),
       events: new EventPublisher(broker, metrics, streams),
       consistency: new ReadConsistency(broker, tracker, config.READ_YOUR_WRITES_TIMEOUT_MS),
+      secretKey,
     };
 
     const projectors: Projector[] = [];
     let reconciler: Reconciler | undefined;
+    let sealer: RollupSealer | undefined;
     if (config.ROLE !== 'api') {
       const leaseTtlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
       const leases: KV = await openLeaseBucket(broker.nc, leaseTtlMs);
@@ -110,14 +122,21 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
         projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));
       }
       for (const p of projectors) p.start();
+      const workers = modules.flatMap((m: Module) => m.workers?.(services, log) ?? []).map((w) => new WorkerRunner(w, { broker, log }));
+      for (const w of workers) w.start();
+      cleanups.push(async () => {
+        await Promise.all(workers.map((w) => w.stop()));
+      });
       reconciler = new Reconciler({ db, broker, log, metrics, tables: expiringTables, holder, now });
       reconciler.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
+      sealer = new RollupSealer({ db, broker, events: services.events, tracker, log, holder, now });
+      sealer.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
       cleanups.push(async () => {
-        await Promise.all([...projectors.map((p) => p.stop()), reconciler?.stop()]);
+        await Promise.all([...projectors.map((p) => p.stop()), reconciler?.stop(), sealer?.stop()]);
       });
     }
     const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics });
-    return { config, db, broker, metrics, services, app, projectors, reconciler, streams, natsServer, stop: stopAll };
+    return { config, db, broker, metrics, services, app, projectors, reconciler, sealer, streams, natsServer, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,4 +1,4 @@
-import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter } from './router.ts';
 
@@ -11,6 +11,8 @@ export interface MayflyClientOptions {
   appKey?: string;
   /** A fetch implementation (defaults to the global one). */
   fetch?: typeof fetch;
+  /** An EventSource implementation for subscriptions where there is no global one (Node 20: the `eventsource` package). */
+  EventSource?: unknown;
 }
 
 export type MayflyClient = TRPCClient<AppRouter>;
@@ -19,13 +21,24 @@ export type MayflyClient = TRPCClient<AppRouter>;
 export function createMayflyClient(opts: MayflyClientOptions): MayflyClient {
   const headers: Record<string, string> = { 'X-App-ID': opts.appId };
   if (opts.appKey) headers.Authorization = `Bearer ${opts.appKey}`;
+  const url = `${opts.url.replace(/\/$/, '')}/trpc`;
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${opts.url.replace(/\/$/, '')}/trpc`,
-        transformer: superjson,
-        headers: () => headers,
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        // EventSource can not send headers: the app id and key travel as connectionParams.
+        true: httpSubscriptionLink({
+          url,
+          transformer: superjson,
+          connectionParams: () => ({ app_id: opts.appId, ...(opts.appKey ? { app_key: opts.appKey } : {}) }),
+          ...(opts.EventSource ? { EventSource: opts.EventSource as typeof EventSource } : {}),
+        }),
+        false: httpBatchLink({
+          url,
+          transformer: superjson,
+          headers: () => headers,
+          ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        }),
       }),
     ],
   });

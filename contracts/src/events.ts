@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ConversionRecordedEvent, RollupDailyEvent } from './affiliate.ts';
+import { BotOutputCreatedEvent, BotTaskFailedEvent, BotTaskRequestedEvent } from './bots.ts';
 import { DraftDeletedEvent, DraftSavedEvent } from './drafts.ts';
 import type { StreamName } from './streams.ts';
 
@@ -6,11 +8,24 @@ import type { StreamName } from './streams.ts';
 export const EVENTS = {
   'draft.saved': { schema: DraftSavedEvent, v: 1, stream: 'DRAFTS' },
   'draft.deleted': { schema: DraftDeletedEvent, v: 1, stream: 'DRAFTS' },
+  'bot.task.requested': { schema: BotTaskRequestedEvent, v: 1, stream: 'BOTS' },
+  'bot.output.created': { schema: BotOutputCreatedEvent, v: 1, stream: 'BOTS' },
+  'bot.task.failed': { schema: BotTaskFailedEvent, v: 1, stream: 'BOTS' },
+  'conversion.recorded': { schema: ConversionRecordedEvent, v: 1, stream: 'CONVERSIONS' },
+  'rollup.daily': { schema: RollupDailyEvent, v: 1, stream: 'ROLLUPS' },
 } as const satisfies Record<string, { schema: z.ZodType; v: number; stream: StreamName }>;
 
 export type EventType = keyof typeof EVENTS;
 
 /** Any event of the catalog, discriminated by `type`. */
-export const AnyEvent = z.discriminatedUnion('type', [DraftSavedEvent, DraftDeletedEvent]);
+export const AnyEvent = z.discriminatedUnion('type', [
+  DraftSavedEvent,
+  DraftDeletedEvent,
+  BotTaskRequestedEvent,
+  BotOutputCreatedEvent,
+  BotTaskFailedEvent,
+  ConversionRecordedEvent,
+  RollupDailyEvent,
+]);
 export type AnyEvent = z.infer<typeof AnyEvent>;
 export type EventOf<T extends EventType> = Extract<AnyEvent, { type: T }>;

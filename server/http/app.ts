@@ -94,7 +94,14 @@ export function createApp(deps: AppDeps) {
   );
 
   const tenantGate = async (c: HonoContext<Env>, next: () => Promise<void>) => {
-    const tenant = await resolveTenant(c.req.header('x-app-id'), c.req.header('authorization'), admission);
+    // A browser's EventSource can not send headers: its SSE subscription carries the app id
+    // (and key) in tRPC's connectionParams, in the URL. Headers win where both are present.
+    const params = c.req.header('x-app-id') === undefined ? connectionParams(c.req.query('connectionParams')) : {};
+    const tenant = await resolveTenant(
+      c.req.header('x-app-id') ?? params.app_id,
+      c.req.header('authorization') ?? (params.app_key ? `Bearer ${params.app_key}` : undefined),
+      admission,
+    );
     c.set('tenant', tenant);
     c.set('log', c.get('log').child({ tenant }));
     await next();
@@ -151,6 +158,20 @@ export function createApp(deps: AppDeps) {
     return fail(c, described);
   });
   return app;
+}
+
+/** tRPC connectionParams from the URL (a JSON object of strings), or none. */
+function connectionParams(raw: string | undefined): { app_id?: string; app_key?: string } {
+  if (!raw || raw.length > 4_096) return {};
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v === null || typeof v !== 'object') return {};
+    const o = v as Record<string, unknown>;
+    const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+    return { app_id: str(o.app_id) ?? str(o['X-App-ID']), app_key: str(o.app_key) };
+  } catch {
+    return {};
+  }
 }
 
 function logServerError(error: TRPCError, path: string | undefined, log: Logger) {

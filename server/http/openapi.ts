@@ -11,6 +11,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   '409': 'Changed concurrently; read it again and retry',
   '413': 'Request body too large',
   '415': 'Content-Type must be application/json',
+  '422': 'Well-formed but refused (for example a forged affiliate code)',
   '500': 'Internal error; the request id identifies it in the logs',
   '503': 'A dependency is unavailable or the projection is catching up; retry after Retry-After seconds',
 };

@@ -1,8 +1,13 @@
+import type { ExpiringTable } from '../../consumers/expiry.ts';
+import type { Projection } from '../../consumers/projection.ts';
 import type { MigrationSource } from '../db/migrate.ts';
+import type { Module } from './module.ts';
+import { affiliate } from './affiliate/index.ts';
+import { bots } from './bots/index.ts';
 import { drafts } from './drafts/index.ts';
 
 /** Every domain module, in the order their migrations apply. */
-export const modules = [drafts] as const;
+export const modules = [drafts, bots, affiliate] as const;
 
 /** Core tables first, then each module's. */
 export const migrationSources: MigrationSource[] = [
@@ -10,5 +15,5 @@ export const migrationSources: MigrationSource[] = [
   ...modules.map((m) => m.migrations),
 ];
 
-export const projections = modules.flatMap((m) => m.projections);
-export const expiringTables = modules.flatMap((m) => m.expiring);
+export const projections: Projection[] = modules.flatMap((m: Module) => m.projections);
+export const expiringTables: ExpiringTable[] = modules.flatMap((m: Module) => m.expiring);

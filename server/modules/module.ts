@@ -1,7 +1,10 @@
 import type { AnyRouter } from '@trpc/server';
 import type { ExpiringTable } from '../../consumers/expiry.ts';
 import type { Projection } from '../../consumers/projection.ts';
+import type { Worker } from '../../consumers/worker.ts';
+import type { Services } from '../context.ts';
 import type { MigrationSource } from '../db/migrate.ts';
+import type { Logger } from '../logger.ts';
 
 /** What a domain module hands the composition root. */
 export interface Module {
@@ -11,4 +14,6 @@ export interface Module {
   /** Tables whose rows the reconciler hard-deletes at their TTL. */
   expiring: ExpiringTable[];
   migrations: MigrationSource;
+  /** Side-effecting consumers (run in the consumer role, shared across processes). */
+  workers?(services: Services, log: Logger): Worker[];
 }

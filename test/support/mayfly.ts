@@ -7,7 +7,13 @@ export async function startTestMayfly(
   env: Record<string, string>,
   opts: { leaseTtlMs?: number; log?: Logger } = {},
 ): Promise<Mayfly> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // A fixed test secret: nothing is written into the working directory's DATA_DIR.
+    SECRET_KEY: 'test-secret-key-of-at-least-32-characters',
+    ...env,
+  });
   return startMayfly(config, { log: opts.log ?? createLogger(config.LOG_LEVEL), leaseTtlMs: opts.leaseTtlMs ?? 3_000 });
 }
 

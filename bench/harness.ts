@@ -1,0 +1,75 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { median } from './lib.ts';
+
+/** Pins this process (the load generator) to the last core, servers to the first. */
+export function pinSelfToLoadCore(): void {
+  spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+}
+
+/** Runs `command` pinned to core 0 and resolves with its port once it prints `listening on :PORT`. */
+export async function startServer(command: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn('taskset', ['-c', '0', ...command], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out = (out + d.toString()).slice(-20_000);
+      const m = /listening on :(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+  // Keep draining output so the server never blocks on a full pipe.
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** One autocannon run. */
+export async function load(opts: { url: string; method?: 'POST' | 'GET'; body?: string; headers?: Record<string, string>; connections: number; seconds: number; rate?: number }): Promise<LoadResult> {
+  const r = await autocannon({
+    url: opts.url,
+    method: opts.method ?? 'POST',
+    body: opts.body,
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    connections: opts.connections,
+    duration: opts.seconds,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+/** Warm-up, then `rounds` measured runs; medians and ranges. */
+export async function rounds(n: number, warmupSeconds: number, run: (seconds?: number) => Promise<LoadResult>): Promise<{ runs: LoadResult[]; rps: number; p50: number; p99: number }> {
+  await run(warmupSeconds);
+  const runs: LoadResult[] = [];
+  for (let i = 0; i < n; i++) runs.push(await run());
+  return { runs, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+}

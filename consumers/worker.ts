@@ -1,0 +1,127 @@
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { AnyEvent, STREAMS, type StreamName } from '@mayfly/contracts';
+import type { Logger } from '../server/logger.ts';
+import type { Broker } from '../server/nats/connect.ts';
+import { sleep } from './lease.ts';
+
+/** One message of work, decoded and validated. */
+export interface WorkItem {
+  seq: number;
+  subject: string;
+  event: AnyEvent;
+  /** 1 on first delivery, more after a crash or a nak. */
+  deliveryCount: number;
+}
+
+/**
+ * Side-effecting work on a stream (bot tasks, mail): one durable consumer shared by every
+ * process that runs it, each message handled by one of them, acked when `handle` resolves,
+ * redelivered (with backoff) when it throws or its process dies. `handle` must tolerate a
+ * redelivery of work it already finished (check for the outcome first).
+ */
+export interface Worker {
+  name: string;
+  stream: StreamName;
+  filterSubject: string;
+  /** Messages handled at once by one process. */
+  concurrency: number;
+  /** Deliveries before a message is given up (its last failure should be recorded by `handle`). */
+  maxDeliver: number;
+  /** Longest `handle` may take; the ack deadline is kept beyond it while it runs. */
+  maxHandleMs: number;
+  /** How long a delivered message may go without an ack or a progress signal (a dead process's work is redelivered after it). */
+  ackWaitMs: number;
+  handle(item: WorkItem, signal: AbortSignal): Promise<void>;
+}
+
+/** The durable consumer behind a worker. */
+export const workerDurable = (name: string) => `worker_${name}`;
+
+/** Runs a {@link Worker} until stopped; in-flight items finish before `stop()` resolves. */
+export class WorkerRunner {
+  readonly #stop = new AbortController();
+  readonly #inFlight = new Set<Promise<void>>();
+  #running: Promise<void> | undefined;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly deps: { broker: Broker; log: Logger },
+  ) {}
+
+  start(): void {
+    this.#running = this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #loop(): Promise<void> {
+    const log = this.deps.log.child({ worker: this.worker.name });
+    while (!this.#stop.signal.aborted) {
+      try {
+        await this.#consume(log);
+      } catch (err) {
+        log.error({ err }, 'worker consumer failed; retrying');
+      }
+      await sleep(500, this.#stop.signal);
+    }
+  }
+
+  async #consume(log: Logger): Promise<void> {
+    const { broker } = this.deps;
+    const w = this.worker;
+    const stream = STREAMS[w.stream].name;
+    // Idempotent: an existing durable with this config is left as it is.
+    await broker.jsm.consumers.add(stream, {
+      durable_name: workerDurable(w.name),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: w.filterSubject,
+      ack_wait: nanos(w.ackWaitMs),
+      max_deliver: w.maxDeliver,
+      max_ack_pending: Math.max(1_000, w.concurrency * 10),
+    });
+    const consumer = await broker.js.consumers.get(stream, workerDurable(w.name));
+    const messages = await consumer.consume({ max_messages: w.concurrency });
+    const onStop = () => void messages.stop();
+    this.#stop.signal.addEventListener('abort', onStop, { once: true });
+    if (this.#stop.signal.aborted) onStop();
+    try {
+      for await (const m of messages) {
+        while (this.#inFlight.size >= w.concurrency) await Promise.race(this.#inFlight);
+        const p = this.#handle(m, log).finally(() => this.#inFlight.delete(p));
+        this.#inFlight.add(p);
+      }
+    } finally {
+      this.#stop.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  async #handle(m: JsMsg, log: Logger): Promise<void> {
+    let event: AnyEvent;
+    try {
+      event = AnyEvent.parse(JSON.parse(new TextDecoder().decode(m.data)));
+    } catch {
+      log.warn({ seq: m.seq, subject: m.subject }, 'dropping a message that fails its schema');
+      m.term();
+      return;
+    }
+    // Keep the ack deadline ahead of a long task; a dead process stops renewing it.
+    const keepAlive = setInterval(() => m.working(), Math.max(100, this.worker.ackWaitMs / 3));
+    const deadline = AbortSignal.timeout(this.worker.maxHandleMs + 1_000);
+    try {
+      await this.worker.handle({ seq: m.seq, subject: m.subject, event, deliveryCount: m.info.deliveryCount }, deadline);
+      m.ack();
+    } catch (err) {
+      const delay = Math.min(30_000, 250 * 2 ** (m.info.deliveryCount - 1));
+      log.warn({ err, seq: m.seq, delivery: m.info.deliveryCount, retry_in_ms: delay }, 'work item failed; will be redelivered');
+      m.nak(delay);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+}

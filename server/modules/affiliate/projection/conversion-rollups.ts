@@ -1,0 +1,70 @@
+import type { AffiliateEvent } from '@mayfly/contracts';
+import type { ProjectedEvent, Projection } from '../../../../consumers/projection.ts';
+import type { Queryable } from '../../../db/database.ts';
+
+/** A sealed total as stored: the key, its count and value sum, and the seal's ROLLUPS sequence. */
+export interface SealedTotal {
+  tenant: string;
+  code: string;
+  event: string;
+  day: string;
+  count: number;
+  value_sum: string;
+  last_seq: number;
+}
+
+/** The sealed total an affiliate event sets, or null when it sets none. */
+export function sealedTotal(event: AffiliateEvent, seq: number): SealedTotal | null {
+  switch (event.type) {
+    case 'rollup.daily':
+      return {
+        tenant: event.tenant,
+        code: event.data.code,
+        event: event.data.event,
+        day: event.data.day,
+        count: event.data.count,
+        value_sum: event.data.value_sum,
+        last_seq: seq,
+      };
+    case 'conversion.recorded':
+      return null; // raw events are counted by conversion_counts
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+/**
+ * Keeps the newest seal of each key (a later seal corrects an earlier one), written with one
+ * UNNEST upsert per batch. Setting rather than adding makes a repeated seal harmless.
+ */
+async function apply(tx: Queryable, events: ProjectedEvent[]): Promise<void> {
+  const finals = new Map<string, SealedTotal>();
+  for (const { event, seq } of events) {
+    if (event.type !== 'conversion.recorded' && event.type !== 'rollup.daily') continue;
+    const total = sealedTotal(event, seq);
+    if (total) finals.set(`${total.tenant}\u0000${total.code}\u0000${total.event}\u0000${total.day}`, total);
+  }
+  const rows = [...finals.values()];
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO conversion_rollups AS r (tenant, code, event, day, count, value_sum, last_seq)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bigint[], $6::numeric[], $7::bigint[])
+     ON CONFLICT (tenant, code, event, day) DO UPDATE SET count = excluded.count, value_sum = excluded.value_sum,
+       last_seq = excluded.last_seq
+     WHERE r.last_seq < excluded.last_seq`,
+    [
+      rows.map((r) => r.tenant),
+      rows.map((r) => r.code),
+      rows.map((r) => r.event),
+      rows.map((r) => r.day),
+      rows.map((r) => r.count),
+      rows.map((r) => r.value_sum),
+      rows.map((r) => r.last_seq),
+    ],
+  );
+}
+
+/** The `conversion_rollups` projection, fed by ROLLUPS: the sealed history of every day. */
+export const conversionRollupsProjection: Projection = { name: 'conversion_rollups', stream: 'ROLLUPS', apply };

@@ -1,0 +1,69 @@
+import { Buffer } from 'node:buffer';
+import type { BotTask, BotTaskList } from '@mayfly/contracts';
+import type { Queryable } from '../../../db/database.ts';
+import { badRequest } from '../../../errors.ts';
+
+interface TaskRow {
+  id: string;
+  task_type: string;
+  status: BotTask['status'];
+  output: unknown;
+  error: BotTask['error'] | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+const COLUMNS = 'id, task_type, status, output, error, created_at, expires_at';
+
+/** A row as the API shows it. */
+export function toTask(r: TaskRow): BotTask {
+  return {
+    task_id: r.id,
+    task_type: r.task_type,
+    status: r.status,
+    ...(r.status === 'completed' ? { output: r.output } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    created_at: r.created_at.toISOString(),
+    expires_at: r.expires_at.toISOString(),
+  };
+}
+
+/** A live task of `tenant`, or null. */
+export async function findTask(q: Queryable, tenant: string, id: string, now: Date): Promise<BotTask | null> {
+  const rows = await q.query<TaskRow>(`SELECT ${COLUMNS} FROM bot_tasks WHERE tenant = $1 AND id = $2 AND expires_at > $3`, [
+    tenant,
+    id,
+    now.toISOString(),
+  ]);
+  return rows[0] ? toTask(rows[0]) : null;
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0])) && /^[0-9a-f-]{36}$/i.test(v[1])) {
+      return [v[0], v[1]];
+    }
+  } catch {
+    // fall through
+  }
+  throw badRequest('cursor is not valid; use next_cursor from a previous page');
+}
+
+/** A page of live tasks of `tenant`, newest first. */
+export async function listTasks(q: Queryable, tenant: string, opts: { limit: number; cursor?: string | undefined }, now: Date): Promise<BotTaskList> {
+  const params: unknown[] = [tenant, now.toISOString(), opts.limit + 1];
+  let after = '';
+  if (opts.cursor) {
+    params.push(...decodeCursor(opts.cursor));
+    after = 'AND (created_at, id) < ($4::timestamptz, $5::uuid)';
+  }
+  const rows = await q.query<TaskRow>(
+    `SELECT ${COLUMNS} FROM bot_tasks WHERE tenant = $1 AND expires_at > $2 ${after} ORDER BY created_at DESC, id DESC LIMIT $3`,
+    params,
+  );
+  const items = rows.slice(0, opts.limit).map(toTask);
+  const last = items[items.length - 1];
+  const next = rows.length > opts.limit && last ? Buffer.from(JSON.stringify([last.created_at, last.task_id])).toString('base64url') : null;
+  return { items, next_cursor: next };
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { tracked } from '@trpc/server';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { z } from 'zod';
+import {
+  AnyEvent,
+  BotExecuteInput,
+  BotListInput,
+  BotTask,
+  BotTaskIdInput,
+  BotTaskList,
+  DEFAULT_WAIT_MS,
+  STREAMS,
+  botSubject,
+  botTaskFilter,
+  tenantBotsFilter,
+} from '@mayfly/contracts';
+import type { Services } from '../../context.ts';
+import { MayflyError, badRequest, notFound } from '../../errors.ts';
+import { zodDetails } from '../../http/error-body.ts';
+import { newEvent } from '../../events/publisher.ts';
+import { router, tenantProcedure } from '../../trpc.ts';
+import { botOutputsProjection, evolve } from './projection/apply.ts';
+import { findTask, listTasks } from './projection/queries.ts';
+
+const tags = ['bots'];
+
+/** The task as the API shows it, from one of its events. */
+function taskFrom(event: AnyEvent, seq: number): BotTask | null {
+  if (!event.type.startsWith('bot.')) return null;
+  const { tenant: _t, last_seq: _s, ...task } = evolve(event as Parameters<typeof evolve>[0], seq);
+  return BotTask.parse(task);
+}
+
+/** Waits up to `ms` for the task's outcome on core NATS (no database polling); null on timeout. */
+async function awaitOutcome(s: Services, tenant: string, taskId: string, ms: number, publish: () => Promise<void>): Promise<BotTask | null> {
+  const sub = s.broker.nc.subscribe(botTaskFilter(tenant, taskId));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await publish(); // subscribed first: the outcome can not slip past
+    if (ms === 0) return null;
+    const outcome = (async () => {
+      for await (const m of sub) {
+        if (m.subject.endsWith('.requested')) continue;
+        const parsed = AnyEvent.safeParse(m.json());
+        const task = parsed.success ? taskFrom(parsed.data, 0) : null;
+        if (task) return task;
+      }
+      return null;
+    })();
+    const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+    return await Promise.race([outcome, timeout]);
+  } finally {
+    clearTimeout(timer);
+    sub.unsubscribe();
+  }
+}
+
+/** The bots router: execute a task, read it back, follow a tenant's tasks live. */
+export const botsRouter = router({
+    execute: tenantProcedure
+      .meta({ openapi: { method: 'POST', path: '/bots/execute', tags, summary: 'Run a bot task, waiting up to wait_ms for its outcome', protect: false } })
+      .input(BotExecuteInput)
+      .output(BotTask)
+      .mutation(async ({ ctx, input }) => {
+        const s = ctx.services;
+        const handler = s.botHandlers.get(input.task_type);
+        if (!handler) throw badRequest(`unknown task_type "${input.task_type}"`, { known_task_types: [...s.botHandlers.keys()].sort() });
+        const context = handler.context.safeParse(input.context);
+        if (!context.success) {
+          throw new MayflyError(400, 'VALIDATION_FAILED', `context does not fit the ${input.task_type} handler`, {
+            details: zodDetails(context.error).map((d) => ({ ...d, path: d.path ? `context.${d.path}` : 'context' })),
+          });
+        }
+        if (input.notify_registration_id !== undefined) {
+          throw new MayflyError(503, 'SERVICE_UNAVAILABLE', 'notify_registration_id needs the iOS push module, which this deployment does not run');
+        }
+        const max = s.config.BOT_OUTPUT_TTL_SECONDS;
+        const ttl = input.ttl_seconds ?? max;
+        if (ttl > max) throw badRequest(`ttl_seconds must be at most ${max}`, [{ path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' }]);
+        const now = s.now();
+        const taskId = randomUUID();
+        const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+        const requested = newEvent(
+          'bot.task.requested',
+          ctx.tenant,
+          { task_id: taskId, task_type: input.task_type, context: input.context, expires_at: expiresAt },
+          now,
+          taskId,
+        );
+        const done = await awaitOutcome(s, ctx.tenant, taskId, input.wait_ms ?? DEFAULT_WAIT_MS, async () => {
+          await s.events.publish(requested, botSubject(ctx.tenant, taskId, 'requested'), { ttlSeconds: ttl });
+        });
+        return done ?? { task_id: taskId, task_type: input.task_type, status: 'pending' as const, created_at: requested.occurred_at, expires_at: expiresAt };
+      }),
+
+    get: tenantProcedure
+      .meta({ openapi: { method: 'GET', path: '/bots/tasks/{task_id}', tags, summary: 'A task and, once done, its output or error', protect: false } })
+      .input(BotTaskIdInput)
+      .output(BotTask)
+      .query(async ({ ctx, input }) => {
+        const s = ctx.services;
+        const seq = await s.consistency.settle(botOutputsProjection.name, 'BOTS', botTaskFilter(ctx.tenant, input.task_id));
+        const task = seq === 0 ? null : await findTask(s.db, ctx.tenant, input.task_id, s.now());
+        if (!task) throw notFound('task');
+        return task;
+      }),
+
+    list: tenantProcedure
+      .meta({ openapi: { method: 'GET', path: '/bots/tasks', tags, summary: 'Live tasks, newest first', protect: false } })
+      .input(BotListInput)
+      .output(BotTaskList)
+      .query(async ({ ctx, input }) => {
+        const s = ctx.services;
+        await s.consistency.settle(botOutputsProjection.name, 'BOTS', tenantBotsFilter(ctx.tenant));
+        return listTasks(s.db, ctx.tenant, input, s.now());
+      }),
+
+    /**
+     * The tenant's task updates as they happen (SSE). Each carries its stream sequence as the
+     * event id, so a client that reconnects with Last-Event-ID resumes where it left off.
+     */
+    onUpdate: tenantProcedure.input(z.object({ lastEventId: z.string().regex(/^\d{1,16}$/).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
+      const s = ctx.services;
+      const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
+      const consumer = await s.broker.js.consumers.get(STREAMS.BOTS.name, {
+        filter_subjects: tenantBotsFilter(ctx.tenant),
+        ...(after === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
+      });
+      const messages = await consumer.consume();
+      const stop = () => void messages.stop();
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const m of messages) {
+          const parsed = AnyEvent.safeParse(safeJson(m.data));
+          const task = parsed.success && parsed.data.tenant === ctx.tenant ? taskFrom(parsed.data, m.seq) : null;
+          if (task && Date.parse(task.expires_at) > s.now().getTime()) yield tracked(String(m.seq), task);
+        }
+      } finally {
+        signal?.removeEventListener('abort', stop);
+        await messages.close().catch(() => undefined);
+      }
+    }),
+});
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
