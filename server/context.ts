@@ -26,5 +26,7 @@ export interface Context {
   services: Services;
   requestId: string;
   tenant: string | null;
+  /** The Authorization header, for admin procedures (never logged). */
+  authorization: string | undefined;
   log: Logger;
 }

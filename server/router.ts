@@ -1,5 +1,6 @@
 import { affiliate } from './modules/affiliate/index.ts';
 import { bots } from './modules/bots/index.ts';
+import { adminRouter } from './modules/admin/router.ts';
 import { drafts } from './modules/drafts/index.ts';
 import { createCallerFactory, router } from './trpc.ts';
 
@@ -8,6 +9,7 @@ export const appRouter = router({
   drafts: drafts.router,
   bots: bots.router,
   affiliate: affiliate.router,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

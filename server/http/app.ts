@@ -94,6 +94,9 @@ export function createApp(deps: AppDeps) {
   );
 
   const tenantGate = async (c: HonoContext<Env>, next: () => Promise<void>) => {
+    // Admin procedures are the operator's, not an app's: no X-App-ID (a batch that mixes them
+    // with app procedures still needs one).
+    if (isAdminPath(c.req.path)) return next();
     // A browser's EventSource can not send headers: its SSE subscription carries the app id
     // (and key) in tRPC's connectionParams, in the URL. Headers win where both are present.
     const params = c.req.header('x-app-id') === undefined ? connectionParams(c.req.query('connectionParams')) : {};
@@ -113,6 +116,7 @@ export function createApp(deps: AppDeps) {
     services,
     requestId: c.get('requestId'),
     tenant: c.get('tenant'),
+    authorization: c.req.header('authorization'),
     log: c.get('log'),
   });
 
@@ -158,6 +162,13 @@ export function createApp(deps: AppDeps) {
     return fail(c, described);
   });
   return app;
+}
+
+function isAdminPath(path: string): boolean {
+  if (path.startsWith(`${REST_PREFIX}/admin/`)) return true;
+  if (!path.startsWith('/trpc/')) return false;
+  const procedures = path.slice('/trpc/'.length).split(',');
+  return procedures.length > 0 && procedures.every((p) => p.startsWith('admin.'));
 }
 
 /** tRPC connectionParams from the URL (a JSON object of strings), or none. */

@@ -7,6 +7,8 @@ export const REST_PREFIX = '/api/v1';
 
 const ERROR_DESCRIPTIONS: Record<string, string> = {
   '400': 'Invalid input, malformed JSON, or a missing/malformed X-App-ID header',
+  '401': 'Missing or wrong credentials',
+  '403': 'Not allowed (the admin API is off without ADMIN_TOKEN)',
   '404': 'Not found (or belongs to another app)',
   '409': 'Changed concurrently; read it again and retry',
   '413': 'Request body too large',
@@ -41,6 +43,9 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
     baseUrl: REST_PREFIX,
     tags,
     defs: { ErrorEnvelope },
+    securitySchemes: {
+      AdminToken: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <ADMIN_TOKEN> (admin procedures only)' },
+    },
   });
   const errorRef = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } };
   for (const pathItem of Object.values(doc.paths ?? {})) {
@@ -48,14 +53,15 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
       const procedure = op.operationId?.replaceAll('-', '.') ?? '';
       const route = routes.find((r) => r.procedure === procedure);
       op.operationId = camel(procedure);
+      const admin = procedure.startsWith('admin.');
       op.parameters = [
-        {
+        ...(admin ? [] : [{
           name: 'X-App-ID',
           in: 'header',
           required: true,
           description: 'The calling app: 1-64 characters of A-Z a-z 0-9 . _ -',
           schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', example: 'com.example.app' },
-        },
+        }]),
         ...(op.parameters ?? []),
       ];
       if (route && route.successStatus !== 200 && op.responses['200']) {

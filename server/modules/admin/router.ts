@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import type { Services } from '../../context.ts';
+import { adminProcedure, router } from '../../trpc.ts';
+
+const tags = ['admin'];
+
+const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), detail: z.string().optional() });
+const HealthDetailed = z.object({
+  status: z.enum(['ok', 'degraded']),
+  checks: z.object({ postgres: Check, nats: Check, s3: Check.optional() }),
+});
+
+async function timed(probe: () => Promise<string | undefined>): Promise<z.infer<typeof Check>> {
+  const t = performance.now();
+  try {
+    const detail = await Promise.race([
+      probe(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2_000)),
+    ]);
+    return { ok: true, latency_ms: Math.round((performance.now() - t) * 10) / 10, ...(detail ? { detail } : {}) };
+  } catch (err) {
+    return { ok: false, latency_ms: Math.round((performance.now() - t) * 10) / 10, detail: err instanceof Error ? err.message.split('\n')[0] : 'failed' };
+  }
+}
+
+/** Each dependency checked, with how long it took. */
+export async function healthDetailed(s: Services): Promise<z.infer<typeof HealthDetailed>> {
+  const [postgres, nats] = await Promise.all([
+    timed(async () => {
+      await s.db.query('SELECT 1');
+      return s.db.kind;
+    }),
+    timed(async () => {
+      await s.broker.jsm.getAccountInfo();
+      return `nats-server ${s.broker.serverVersion}`;
+    }),
+  ]);
+  return { status: postgres.ok && nats.ok ? 'ok' : 'degraded', checks: { postgres, nats } };
+}
+
+/** Operator procedures: `Authorization: Bearer <ADMIN_TOKEN>`, no X-App-ID. */
+export const adminRouter = router({
+  healthDetailed: adminProcedure
+    .meta({ openapi: { method: 'GET', path: '/admin/health-detailed', tags, summary: 'Each dependency checked', protect: true } })
+    .output(HealthDetailed)
+    .query(({ ctx }) => healthDetailed(ctx.services)),
+});
