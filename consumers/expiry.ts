@@ -10,6 +10,11 @@ export interface ExpiringTable {
   table: string;
   stream: StreamName;
   subject(tenant: string, id: string): string;
+  /**
+   * Called in the transaction that deletes rows (by TTL or lost source), with their keys: the
+   * place to queue the removal of what lives outside Postgres and the broker (S3 objects).
+   */
+  onRemoved?(tx: Queryable, rows: { tenant: string; id: string }[]): Promise<void>;
 }
 
 /** Queues the removal of these subjects' messages from the broker (drained by the reconciler). */

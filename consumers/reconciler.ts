@@ -8,6 +8,8 @@ import { isStreamNotFound } from '../server/nats/errors.ts';
 import { enqueuePurges, type ExpiringTable } from './expiry.ts';
 import { Lease, sleep, whileLeader } from './lease.ts';
 
+type Key = { tenant: string; id: string };
+
 /** Heap pages one sweep batch covers (8 KiB each: about 60k small rows, tens of ms of work). */
 const SWEEP_PAGES = 2_000;
 
@@ -138,16 +140,20 @@ export class Reconciler {
   async #deleteBatch(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
     const live = params.length + 1;
     return this.deps.db.transaction(async (tx) => {
-      const [r] = await tx.query<{ n: number; live: { tenant: string; id: string }[] }>(
+      // One row back per batch: the count, the keys still in the broker, and (only when the
+      // table wants them) every removed key.
+      const [r] = await tx.query<{ n: number; live: Key[]; all: Key[] | null }>(
         `WITH gone AS (DELETE FROM ${t.table} WHERE ${where} RETURNING tenant, id::text AS id, last_seq)
          SELECT count(*)::int AS n,
-                coalesce(json_agg(json_build_object('tenant', tenant, 'id', id)) FILTER (WHERE last_seq >= $${live}), '[]') AS live
+                coalesce(json_agg(json_build_object('tenant', tenant, 'id', id)) FILTER (WHERE last_seq >= $${live}), '[]') AS live,
+                ${t.onRemoved ? "coalesce(json_agg(json_build_object('tenant', tenant, 'id', id)), '[]')" : 'NULL'} AS all
          FROM gone`,
         [...params, firstSeq ?? Number.MAX_SAFE_INTEGER],
       );
       if (r && r.live.length > 0) {
         await enqueuePurges(tx, STREAMS[t.stream].name, r.live.map((x) => t.subject(x.tenant, x.id)));
       }
+      if (r?.all && r.all.length > 0) await t.onRemoved?.(tx, r.all);
       return r?.n ?? 0;
     });
   }
