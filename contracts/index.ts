@@ -62,5 +62,44 @@ export {
   tenantBotsFilter,
   BOT_REQUESTS_FILTER,
 } from './src/bots.ts';
+export {
+  Rate,
+  RateLimits,
+  TenantCreateInput,
+  TenantKey,
+  TenantAppIdInput,
+  TenantDeleteInput,
+  TenantDeleted,
+  TenantSummary,
+  TenantList,
+  TenantRegisteredEvent,
+  TenantKeyRotatedEvent,
+  TenantRemovedEvent,
+  type TenantEvent,
+  tenantSubject,
+} from './src/tenants.ts';
+export {
+  EmailId,
+  EmailSendInput,
+  EmailQueued,
+  EmailRequestedEvent,
+  type EmailEvent,
+  emailSubject,
+  EMAIL_FILTER,
+} from './src/email.ts';
+export {
+  OBJECT_PREFIX,
+  ObjectKey,
+  objectKey,
+  parseObjectKey,
+  StorageUploadInput,
+  StorageUpload,
+  StorageDownloadInput,
+  StorageDownload,
+  UploadIssuedEvent,
+  type StorageEvent,
+  uploadSubject,
+  tenantUploadsFilter,
+} from './src/storage.ts';
 export type { AppRouter } from './src/router.ts';
 export { createMayflyClient, type MayflyClientOptions, type MayflyClient } from './src/client.ts';

@@ -5,6 +5,7 @@ import type { ReadConsistency } from './events/consistency.ts';
 import type { Logger } from './logger.ts';
 import type { Broker } from './nats/connect.ts';
 import type { HandlerRegistry } from './modules/bots/handlers/registry.ts';
+import type { TenantRegistry } from './tenancy/registry.ts';
 
 /** What procedures may use: passed in once at start (clock included), never imported. */
 export interface Services {
@@ -15,6 +16,10 @@ export interface Services {
   now: () => Date;
   /** The broker connection, for live subscriptions (execute's wait, onUpdate). */
   broker: Broker;
+  /** The registered apps, live (registered tenancy). */
+  tenants: TenantRegistry;
+  /** What modules erase outside streams and tables when an app is purged (e.g. its bucket prefix). */
+  tenantPurgeHooks: ((s: Services, appId: string) => Promise<void>)[];
   /** The bot handlers this deployment runs, by task type. */
   botHandlers: HandlerRegistry;
   /** The server secret (HMAC key of affiliate codes); never logged. */

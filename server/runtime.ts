@@ -3,7 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { CheckpointTracker } from '../consumers/checkpoints.ts';
 import { holderId, openLeaseBucket } from '../consumers/lease.ts';
 import { Projector } from '../consumers/projector.ts';
-import { ConfigError, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import type { Services } from './context.ts';
 import type { Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
@@ -21,6 +21,9 @@ import { Reconciler } from '../consumers/reconciler.ts';
 import type { StreamName } from '@mayfly/contracts';
 import { RollupSealer } from './modules/affiliate/rollup-sealer.ts';
 import { loadSecretKey } from './secret.ts';
+import { TenantRegistry } from './tenancy/registry.ts';
+import { registeredAdmission } from './tenancy/admission.ts';
+import { openAdmission } from './http/tenant.ts';
 import { createRegistry } from './modules/bots/handlers/registry.ts';
 import { WorkerRunner } from '../consumers/worker.ts';
 import type { Module } from './modules/module.ts';
@@ -60,12 +63,6 @@ export interface StartOptions {
  */
 export async function startMayfly(config: Config, opts: StartOptions): Promise<Mayfly> {
   const { log } = opts;
-  if (config.TENANCY === 'registered' && config.ROLE !== 'consumers') {
-    // Never run open while the operator asked for keys.
-    throw new ConfigError(
-      'invalid configuration: TENANCY=registered (the default with NODE_ENV=production) needs the tenant registry, which this version does not have yet; set TENANCY=open to run without app keys',
-    );
-  }
   const now = opts.now ?? (() => new Date());
   const secretKey = await loadSecretKey(config);
   const metrics = opts.metrics ?? createMetrics();
@@ -97,6 +94,10 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     const perMessageTtl = [...streams.values()].some((s) => s.messageTtl);
     log.info({ nats_version: broker.serverVersion, db: db.kind, per_message_ttl: perMessageTtl }, 'connected');
 
+    const tenants = new TenantRegistry(broker, log);
+    await tenants.start();
+    cleanups.push(async () => tenants.stop());
+
     const tracker = new CheckpointTracker(broker.nc, db);
     tracker.start();
     cleanups.push(async () => tracker.stop());
@@ -105,6 +106,8 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       db,
       now,
       broker,
+      tenants,
+      tenantPurgeHooks: [],
       botHandlers: createRegistry(config, secretKey),
       events: new EventPublisher(broker, metrics, streams),
       consistency: new ReadConsistency(broker, tracker, config.READ_YOUR_WRITES_TIMEOUT_MS),
@@ -135,7 +138,9 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
         await Promise.all([...projectors.map((p) => p.stop()), reconciler?.stop(), sealer?.stop()]);
       });
     }
-    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics });
+    services.tenantPurgeHooks = modules.flatMap((m: Module) => (m.purgeTenant ? [m.purgeTenant.bind(m)] : []));
+    const admission = config.TENANCY === 'registered' ? registeredAdmission(tenants, secretKey) : openAdmission;
+    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics, admission });
     return { config, db, broker, metrics, services, app, projectors, reconciler, sealer, streams, natsServer, stop: stopAll };
   } catch (err) {
     await stopAll();

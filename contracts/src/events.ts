@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ConversionRecordedEvent, RollupDailyEvent } from './affiliate.ts';
 import { BotOutputCreatedEvent, BotTaskFailedEvent, BotTaskRequestedEvent } from './bots.ts';
 import { DraftDeletedEvent, DraftSavedEvent } from './drafts.ts';
+import { EmailRequestedEvent } from './email.ts';
+import { UploadIssuedEvent } from './storage.ts';
+import { TenantKeyRotatedEvent, TenantRegisteredEvent, TenantRemovedEvent } from './tenants.ts';
 import type { StreamName } from './streams.ts';
 
 /** Every event type: its envelope schema, version and the stream that holds it. */
@@ -11,8 +14,13 @@ export const EVENTS = {
   'bot.task.requested': { schema: BotTaskRequestedEvent, v: 1, stream: 'BOTS' },
   'bot.output.created': { schema: BotOutputCreatedEvent, v: 1, stream: 'BOTS' },
   'bot.task.failed': { schema: BotTaskFailedEvent, v: 1, stream: 'BOTS' },
+  'tenant.registered': { schema: TenantRegisteredEvent, v: 1, stream: 'TENANTS' },
+  'tenant.key_rotated': { schema: TenantKeyRotatedEvent, v: 1, stream: 'TENANTS' },
+  'tenant.removed': { schema: TenantRemovedEvent, v: 1, stream: 'TENANTS' },
   'conversion.recorded': { schema: ConversionRecordedEvent, v: 1, stream: 'CONVERSIONS' },
   'rollup.daily': { schema: RollupDailyEvent, v: 1, stream: 'ROLLUPS' },
+  'email.requested': { schema: EmailRequestedEvent, v: 1, stream: 'OUTBOX' },
+  'upload.issued': { schema: UploadIssuedEvent, v: 1, stream: 'UPLOADS' },
 } as const satisfies Record<string, { schema: z.ZodType; v: number; stream: StreamName }>;
 
 export type EventType = keyof typeof EVENTS;
@@ -24,8 +32,13 @@ export const AnyEvent = z.discriminatedUnion('type', [
   BotTaskRequestedEvent,
   BotOutputCreatedEvent,
   BotTaskFailedEvent,
+  TenantRegisteredEvent,
+  TenantKeyRotatedEvent,
+  TenantRemovedEvent,
   ConversionRecordedEvent,
   RollupDailyEvent,
+  EmailRequestedEvent,
+  UploadIssuedEvent,
 ]);
 export type AnyEvent = z.infer<typeof AnyEvent>;
 export type EventOf<T extends EventType> = Extract<AnyEvent, { type: T }>;

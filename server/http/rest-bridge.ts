@@ -38,17 +38,27 @@ export function createRestBridge(router: AnyRouter) {
   /** Answers `raw` (the path below `endpoint`) as the REST twin would. */
   return async function handle(raw: Request, subPathAndQuery: string, bodyText: () => Promise<string>, call: RestCall): Promise<Response> {
     let body: { ok: true; value: unknown } | { ok: false; cause: unknown } = { ok: true, value: undefined };
+    let headers = raw.headers;
     const contentType = raw.headers.get('content-type') ?? '';
-    if (raw.method !== 'GET' && raw.method !== 'HEAD' && contentType.includes('application/json')) {
-      try {
-        body = { ok: true, value: JSON.parse(await bodyText()) };
-      } catch (cause) {
-        body = { ok: false, cause };
+    if (raw.method !== 'GET' && raw.method !== 'HEAD' && raw.method !== 'DELETE') {
+      const text = await bodyText();
+      if (text === '' && contentType === '') {
+        // A POST with nothing to say (rotate-key): an empty JSON object, not a 415.
+        headers = new Headers(raw.headers);
+        headers.set('content-type', 'application/json');
+        body = { ok: true, value: {} };
+      } else if (contentType.includes('application/json')) {
+        try {
+          body = { ok: true, value: JSON.parse(text) };
+        } catch (cause) {
+          body = { ok: false, cause };
+        }
       }
     }
     const req = new Proxy(raw, {
       get(target, prop) {
         if (prop === 'url') return `http://localhost${subPathAndQuery}`;
+        if (prop === 'headers') return headers;
         if (prop === 'body') {
           if (!body.ok) throw new TRPCError({ code: 'PARSE_ERROR', message: 'Failed to parse request body', cause: body.cause });
           return body.value;

@@ -16,4 +16,6 @@ export interface Module {
   migrations: MigrationSource;
   /** Side-effecting consumers (run in the consumer role, shared across processes). */
   workers?(services: Services, log: Logger): Worker[];
+  /** Erases what the module keeps outside streams and `tenant` tables for an app (e.g. objects). */
+  purgeTenant?(services: Services, appId: string): Promise<void>;
 }

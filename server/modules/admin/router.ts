@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Services } from '../../context.ts';
 import { adminProcedure, router } from '../../trpc.ts';
+import { tenantsAdminRouter } from './tenants.ts';
 
 const tags = ['admin'];
 
@@ -44,4 +45,5 @@ export const adminRouter = router({
     .meta({ openapi: { method: 'GET', path: '/admin/health-detailed', tags, summary: 'Each dependency checked', protect: true } })
     .output(HealthDetailed)
     .query(({ ctx }) => healthDetailed(ctx.services)),
+  tenants: tenantsAdminRouter,
 });

@@ -1,0 +1,45 @@
+import { STREAMS, tenantToken } from '@mayfly/contracts';
+import type { Services } from '../context.ts';
+import { isStreamNotFound } from '../nats/errors.ts';
+
+/** What a purge removed. */
+export interface PurgeReport {
+  messages: Record<string, number>;
+  rows: Record<string, number>;
+}
+
+/**
+ * Erases every trace of an app that Mayfly holds: its messages in every stream (purge by
+ * subject), its rows in every table that has a `tenant` column (found in the catalog, so a
+ * new module's tables are covered without a list to keep), and whatever modules keep
+ * elsewhere (their `purgeTenant` hooks, e.g. the bucket prefix).
+ */
+export async function purgeTenant(s: Services, appId: string, hooks: ((s: Services, appId: string) => Promise<void>)[]): Promise<PurgeReport> {
+  const token = tenantToken(appId);
+  const report: PurgeReport = { messages: {}, rows: {} };
+  for (const spec of Object.values(STREAMS)) {
+    const filter = spec.name === STREAMS.TENANTS.name ? `${spec.prefix}.${token}` : `${spec.prefix}.${token}.>`;
+    try {
+      report.messages[spec.name] = (await s.broker.jsm.streams.purge(spec.name, { filter })).purged;
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+    }
+  }
+  const tables = await s.db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+     WHERE column_name = 'tenant' AND table_schema = current_schema() ORDER BY table_name`,
+  );
+  await s.db.transaction(async (tx) => {
+    for (const { table_name } of tables) {
+      const rows = await tx.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM "${table_name}" WHERE tenant = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        [appId],
+      );
+      report.rows[table_name] = rows[0]?.n ?? 0;
+    }
+    // Queued broker purges of this app are done by the purge above.
+    await tx.query("DELETE FROM purge_queue WHERE subject LIKE '%.' || $1 || '.%'", [token]);
+  });
+  for (const hook of hooks) await hook(s, appId);
+  return report;
+}
