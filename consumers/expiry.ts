@@ -22,3 +22,9 @@ export async function enqueuePurges(tx: Queryable, stream: string, subjects: str
   if (subjects.length === 0) return;
   await tx.query('INSERT INTO purge_queue (stream, subject) SELECT $1, unnest($2::text[])', [stream, subjects]);
 }
+
+/**
+ * Tables of short-lived records that come from no stream (idempotency records, rate-limit
+ * windows): the reconciler deletes their rows once `expires_at` has passed.
+ */
+export const PLAIN_EXPIRING_TABLES = ['idempotency_keys'];

@@ -5,7 +5,7 @@ import type { Logger } from '../server/logger.ts';
 import type { Metrics } from '../server/metrics.ts';
 import type { Broker } from '../server/nats/connect.ts';
 import { isStreamNotFound } from '../server/nats/errors.ts';
-import { enqueuePurges, type ExpiringTable } from './expiry.ts';
+import { enqueuePurges, PLAIN_EXPIRING_TABLES, type ExpiringTable } from './expiry.ts';
 import { Lease, sleep, whileLeader } from './lease.ts';
 
 type Key = { tenant: string; id: string };
@@ -81,6 +81,14 @@ export class Reconciler {
       report.rows[t.table] = { expired, source_gone: sourceGone };
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'expired' }, expired);
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'source_gone' }, sourceGone);
+    }
+    for (const table of PLAIN_EXPIRING_TABLES) {
+      const [gone] = await db.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM ${table} WHERE expires_at <= $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        [started.toISOString()],
+      );
+      report.rows[table] = { expired: gone?.n ?? 0, source_gone: 0 };
+      metrics.reconcilerRowsDeleted.inc({ table, reason: 'expired' }, gone?.n ?? 0);
     }
     report.purged = await this.#drainPurgeQueue();
     for (const [stream, p] of Object.entries(report.purged)) metrics.reconcilerMessagesPurged.inc({ stream }, p.messages);

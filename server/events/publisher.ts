@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType, type StreamName } from '@mayfly/contracts';
 import { unavailable, conflict } from '../errors.ts';
+import { newId } from './ids.ts';
 import type { Broker } from '../nats/connect.ts';
 import { isWrongLastSequence } from '../nats/errors.ts';
 import { messageTtlFor } from '../nats/message-ttl.ts';
@@ -31,7 +31,7 @@ export function newEvent<T extends EventType>(
   tenant: string,
   data: EventOf<T>['data'],
   now: Date,
-  id: string = randomUUID(),
+  id: string = newId(),
 ): EventOf<T> {
   return { id, type, tenant, occurred_at: now.toISOString(), data, v: EVENTS[type].v } as EventOf<T>;
 }

@@ -14,6 +14,7 @@ import { describeError, envelope, type DescribedError } from './error-body.ts';
 import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
 import { matchRoute, restRoutes } from './procedures.ts';
 import { createRestBridge, type RestCall } from './rest-bridge.ts';
+import { idempotency } from './idempotency.ts';
 import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
 
 export const VERSION = '0.1.0';
@@ -111,6 +112,13 @@ export function createApp(deps: AppDeps) {
   };
   app.use('/trpc/*', tenantGate);
   app.use(`${REST_PREFIX}/*`, tenantGate);
+  const idem = idempotency(
+    services.db,
+    { tenant: (c) => (c as HonoContext<Env>).get('tenant'), procedure: (c) => (c as HonoContext<Env>).get('procedure') },
+    services.now,
+  );
+  app.use('/trpc/*', idem);
+  app.use(`${REST_PREFIX}/*`, idem);
 
   const contextFor = (c: HonoContext<Env>): Context => ({
     services,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { tracked } from '@trpc/server';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { z } from 'zod';
@@ -19,6 +18,7 @@ import type { Services } from '../../context.ts';
 import { MayflyError, badRequest, notFound } from '../../errors.ts';
 import { zodDetails } from '../../http/error-body.ts';
 import { newEvent } from '../../events/publisher.ts';
+import { newId } from '../../events/ids.ts';
 import { router, tenantProcedure } from '../../trpc.ts';
 import { botOutputsProjection, evolve } from './projection/apply.ts';
 import { findTask, listTasks } from './projection/queries.ts';
@@ -79,7 +79,7 @@ export const botsRouter = router({
         const ttl = input.ttl_seconds ?? max;
         if (ttl > max) throw badRequest(`ttl_seconds must be at most ${max}`, [{ path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' }]);
         const now = s.now();
-        const taskId = randomUUID();
+        const taskId = newId();
         const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
         const requested = newEvent(
           'bot.task.requested',

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_DRAFT_TTL_SECONDS,
   Draft,
@@ -14,6 +13,7 @@ import {
 import type { Services } from '../../context.ts';
 import { badRequest, notFound } from '../../errors.ts';
 import { newEvent } from '../../events/publisher.ts';
+import { newId } from '../../events/ids.ts';
 import { router, tenantProcedure } from '../../trpc.ts';
 import { draftsProjection } from './projection/apply.ts';
 import { findDraft, listDrafts } from './projection/queries.ts';
@@ -60,7 +60,7 @@ export const draftsRouter = router({
       const s = ctx.services;
       const now = s.now();
       const draft: Draft = {
-        id: randomUUID(),
+        id: newId(),
         content: input.content,
         created_at: now.toISOString(),
         expires_at: expiresAt(s, now, input.ttl_seconds),
