@@ -8,7 +8,7 @@ import { startTestNats } from './support/nats.ts';
 describe('Idempotency-Key', () => {
   let nats: EmbeddedNats;
   let mayfly: Mayfly;
-  const post = (app: string, key: string, body: unknown, path = '/api/v1/drafts') =>
+  const post = async (app: string, key: string, body: unknown, path = '/api/v1/drafts') =>
     mayfly.app!.request(path, jsonRequest('POST', body, { 'X-App-ID': app, 'Idempotency-Key': key }));
   const published = async (app: string) => {
     const info = await mayfly.broker.jsm.streams.info('DRAFTS', { subjects_filter: `drafts.${tenantToken(app)}.>` });
