@@ -13,6 +13,8 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = 50;
+// The load is far above the production default limits (bots.execute: 30/min per app).
+const UNLIMITED = JSON.stringify({ '*': '100000000/min', 'bots.execute': '100000000/min', health: '100000000/min' });
 pinSelfToLoadCore();
 
 const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);
@@ -23,7 +25,7 @@ await baseline.stop();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mayfly-bench-'));
 // Production settings, access log on (as users run it), embedded PGlite and nats-server.
-const mayfly = await startServer(['node', '--import', 'tsx', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open' });
+const mayfly = await startServer(['node', '--import', 'tsx', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED });
 const botsRes = await rounds(ROUNDS, 3, (s) =>
   load({
     url: `${mayfly.url}/trpc/bots.execute`,

@@ -27,4 +27,4 @@ export async function enqueuePurges(tx: Queryable, stream: string, subjects: str
  * Tables of short-lived records that come from no stream (idempotency records, rate-limit
  * windows): the reconciler deletes their rows once `expires_at` has passed.
  */
-export const PLAIN_EXPIRING_TABLES = ['idempotency_keys'];
+export const PLAIN_EXPIRING_TABLES = ['idempotency_keys', 'rate_windows'];

@@ -7,6 +7,17 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 const HostAllowlist = z.record(z.string(), z.array(z.string().min(1)));
+const RateOverrides = z.record(z.string(), z.string().regex(/^\d{1,7}\/(s|sec|second|min|minute|h|hour)$/));
+
+// Types a browser may render from the bucket's origin as active content (text/html,
+// image/svg+xml) are left out on purpose: an upload must not become a page on a shared origin.
+const DEFAULT_STORAGE_TYPES =
+  'image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,image/avif,application/pdf,text/plain,text/csv,application/json,audio/mpeg,audio/mp4,audio/aac,audio/wav,video/mp4,video/quicktime,application/zip';
+const MimeTypes = z
+  .string()
+  .default(DEFAULT_STORAGE_TYPES)
+  .transform((v) => v.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/, 'must be comma-separated MIME types (type/subtype or type/*)')).min(1));
 
 /** The environment, as DESIGN's configuration table describes it. Parsed once at start. */
 export const ConfigSchema = z
@@ -44,8 +55,53 @@ export const ConfigSchema = z
         }
       }),
     BOT_HTTP_ALLOW_PRIVATE: z.stringbool().default(false),
+    RATE_LIMITS: z
+      .string()
+      .default('{}')
+      .transform((v, ctx) => {
+        try {
+          return RateOverrides.parse(JSON.parse(v));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be JSON like {"bots.execute": "30/min", "health": "10/min", "*": "1200/min"}' });
+          return z.NEVER;
+        }
+      }),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // iOS: APNs token auth (ios.notify) and StoreKit 2 verification (ios.validateReceipt).
+    APNS_KEY_FILE: optionalString,
+    APNS_KEY_ID: optionalString,
+    APNS_TEAM_ID: optionalString,
+    APNS_TOPIC: optionalString,
+    APNS_HOST: optionalString.pipe(z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional()),
+    // An extra CA trusted for the APNs connection only (tests, or a TLS-inspecting proxy).
+    APNS_CA_FILE: optionalString,
+    APPLE_ROOT_CERTS: optionalString,
+    APPLE_BUNDLE_ID: optionalString,
+    APPLE_APP_APPLE_ID: optionalString.pipe(z.string().regex(/^\d+$/, 'must be the app’s numeric Apple ID').optional()),
+    APPLE_ENVIRONMENT: z
+      .string()
+      .default('Production')
+      .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['Production', 'Sandbox', 'Xcode', 'LocalTesting'], 'must be comma-separated Production, Sandbox, Xcode, LocalTesting')).min(1)),
+    APPLE_ALLOW_XCODE_ENVIRONMENT: z.stringbool().default(false),
+    SENDGRID_API_KEY: optionalString,
+    EMAIL_FROM: optionalString.pipe(z.email('must be an e-mail address').optional()),
+    SENDGRID_API_URL: optionalString.pipe(z.url().optional()),
+    // Below OUTBOX's 15-minute max-age, so a mail is counted failed before the broker drops it.
+    EMAIL_GIVE_UP_SECONDS: z.coerce.number().int().min(1).max(840).default(600),
+    S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+    S3_BUCKET: optionalString,
+    S3_REGION: optionalString,
+    S3_FORCE_PATH_STYLE: z.stringbool().default(false),
+    AWS_ACCESS_KEY_ID: optionalString,
+    AWS_SECRET_ACCESS_KEY: optionalString,
+    STORAGE_MAX_BYTES: z.coerce.number().int().positive().default(26_214_400),
+    STORAGE_ALLOWED_TYPES: MimeTypes,
   })
   .transform((env) => ({
     ...env,
@@ -54,6 +110,21 @@ export const ConfigSchema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.SECRET_KEY) {
       ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is required when NODE_ENV=production' });
+    }
+  })
+  .superRefine((env, ctx) => {
+    if (env.SENDGRID_API_KEY && !env.EMAIL_FROM) {
+      ctx.addIssue({ code: 'custom', path: ['EMAIL_FROM'], message: 'is required when SENDGRID_API_KEY is set' });
+    }
+  })
+  .superRefine((env, ctx) => {
+    // SignedDataVerifier checks no signature at all for these environments.
+    const unsigned = env.APPLE_ENVIRONMENT.filter((e) => e === 'Xcode' || e === 'LocalTesting');
+    if (unsigned.length === 0) return;
+    if (env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['APPLE_ENVIRONMENT'], message: `must not include ${unsigned.join(', ')} when NODE_ENV=production (unsigned transactions)` });
+    } else if (!env.APPLE_ALLOW_XCODE_ENVIRONMENT) {
+      ctx.addIssue({ code: 'custom', path: ['APPLE_ENVIRONMENT'], message: `includes ${unsigned.join(', ')}, whose transactions are unsigned: set APPLE_ALLOW_XCODE_ENVIRONMENT=true to accept them` });
     }
   });
 

@@ -13,7 +13,9 @@ export async function serve(app: Hono<never>, port: number, hostname: string): P
   if (getRuntimeKey() === 'deno') {
     const D = (globalThis as unknown as { Deno: DenoLike }).Deno;
     return new Promise((resolve) => {
-      const server = D.serve({ port, hostname, onListen: () => undefined }, (req: Request) => app.fetch(req));
+      const server = D.serve({ port, hostname, onListen: () => undefined }, (req, info) =>
+        app.fetch(req, { remoteAddr: info.remoteAddr.hostname }),
+      );
       resolve({ port: server.addr.port, close: () => server.shutdown() });
     });
   }
@@ -39,6 +41,6 @@ export async function serve(app: Hono<never>, port: number, hostname: string): P
 interface DenoLike {
   serve(
     opts: { port: number; hostname: string; onListen: () => void },
-    handler: (req: Request) => Response | Promise<Response>,
+    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): { addr: { port: number }; shutdown(): Promise<void> };
 }

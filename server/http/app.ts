@@ -2,6 +2,7 @@ import { Hono, type Context as HonoContext } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { cors } from 'hono/cors';
 import { trpcServer } from '@hono/trpc-server';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { TRPCError } from '@trpc/server';
@@ -15,6 +16,7 @@ import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
 import { matchRoute, restRoutes } from './procedures.ts';
 import { createRestBridge, type RestCall } from './rest-bridge.ts';
 import { idempotency } from './idempotency.ts';
+import { rateLimit } from './rate-limit.ts';
 import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
 
 export const VERSION = '0.1.0';
@@ -82,6 +84,16 @@ export function createApp(deps: AppDeps) {
     );
   });
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
+  if (services.config.CORS_ORIGINS.length > 0) {
+    app.use(
+      cors({
+        origin: services.config.CORS_ORIGINS,
+        allowHeaders: ['X-App-ID', 'Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-ID', 'trpc-accept'],
+        exposeHeaders: ['X-Request-ID', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Idempotent-Replayed'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     bodyLimit({
       maxSize: services.config.BODY_LIMIT_BYTES,
@@ -94,6 +106,12 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  const healthLimit = rateLimit({
+    db: services.db,
+    configured: services.config.RATE_LIMITS,
+    now: services.now,
+    subject: (c) => ({ owner: `ip:${clientAddress(c)}`, procedures: ['health'] }),
+  });
   const tenantGate = async (c: HonoContext<Env>, next: () => Promise<void>) => {
     // Admin procedures are the operator's, not an app's: no X-App-ID (a batch that mixes them
     // with app procedures still needs one).
@@ -112,6 +130,19 @@ export function createApp(deps: AppDeps) {
   };
   app.use('/trpc/*', tenantGate);
   app.use(`${REST_PREFIX}/*`, tenantGate);
+  const appLimit = rateLimit({
+    db: services.db,
+    configured: services.config.RATE_LIMITS,
+    now: services.now,
+    subject: (c) => {
+      const tenant = (c as HonoContext<Env>).get('tenant');
+      const procedure = (c as HonoContext<Env>).get('procedure');
+      if (tenant === null || procedure === undefined) return null;
+      return { owner: `app:${tenant}`, procedures: procedure.split(','), appLimits: services.tenants.get(tenant)?.rateLimits };
+    },
+  });
+  app.use('/trpc/*', appLimit);
+  app.use(`${REST_PREFIX}/*`, appLimit);
   const idem = idempotency(
     services.db,
     { tenant: (c) => (c as HonoContext<Env>).get('tenant'), procedure: (c) => (c as HonoContext<Env>).get('procedure') },
@@ -131,7 +162,7 @@ export function createApp(deps: AppDeps) {
   app.get('/', (c) =>
     c.json({ name: 'mayfly', version: VERSION, docs: '/docs', openapi: '/openapi.json', health: '/health' }),
   );
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/health', healthLimit, (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
@@ -170,6 +201,12 @@ export function createApp(deps: AppDeps) {
     return fail(c, described);
   });
   return app;
+}
+
+/** The peer address of the connection (Node: the socket; Deno: passed in by serve()). */
+function clientAddress(c: HonoContext): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } }; remoteAddr?: string } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? env?.remoteAddr ?? 'unknown';
 }
 
 function isAdminPath(path: string): boolean {

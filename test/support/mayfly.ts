@@ -5,16 +5,22 @@ import { startMayfly, type Mayfly } from '../../server/runtime.ts';
 /** Starts Mayfly in-process against a test broker and database. */
 export async function startTestMayfly(
   env: Record<string, string>,
-  opts: { leaseTtlMs?: number; log?: Logger } = {},
+  opts: { leaseTtlMs?: number; log?: Logger; now?: () => Date } = {},
 ): Promise<Mayfly> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // A fixed test secret: nothing is written into the working directory's DATA_DIR.
     SECRET_KEY: 'test-secret-key-of-at-least-32-characters',
+    // Suites send far more than the production defaults allow; the rate-limit suite sets its own.
+    RATE_LIMITS: JSON.stringify({ '*': '1000000/min', health: '1000000/min', 'bots.execute': '1000000/min' }),
     ...env,
   });
-  return startMayfly(config, { log: opts.log ?? createLogger(config.LOG_LEVEL), leaseTtlMs: opts.leaseTtlMs ?? 3_000 });
+  return startMayfly(config, {
+    log: opts.log ?? createLogger(config.LOG_LEVEL),
+    leaseTtlMs: opts.leaseTtlMs ?? 3_000,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 }
 
 /** A logger whose JSON lines are kept in memory, to assert on what is (not) logged. */

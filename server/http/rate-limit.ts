@@ -1,0 +1,84 @@
+import type { Context as HonoContext, MiddlewareHandler } from 'hono';
+import type { RateLimits } from '@mayfly/contracts';
+import type { Database } from '../db/database.ts';
+import { MayflyError } from '../errors.ts';
+
+/** A limit: so many requests per window. */
+export interface Limit {
+  max: number;
+  windowMs: number;
+}
+
+const UNITS: Record<string, number> = { s: 1_000, sec: 1_000, second: 1_000, min: 60_000, minute: 60_000, h: 3_600_000, hour: 3_600_000 };
+
+/** Parses `30/min`, `5/s`, `1000/hour`. */
+export function parseRate(rate: string): Limit {
+  const m = /^(\d+)\/(\w+)$/.exec(rate);
+  const unit = m ? UNITS[m[2]!] : undefined;
+  if (!m || !unit) throw new Error(`not a rate: ${rate}`);
+  return { max: Number(m[1]), windowMs: unit };
+}
+
+/** The seeds' defaults: health 10/min per client address, bots.execute 30/min per app; the rest generous. */
+export const DEFAULT_RATES: Record<string, string> = { health: '10/min', 'bots.execute': '30/min', '*': '1200/min' };
+
+/** Where a request's limit comes from: the app's own, then configuration, then the defaults. */
+export function limitFor(procedure: string, appLimits: RateLimits | undefined, configured: Record<string, string>): Limit {
+  const rate = appLimits?.[procedure] ?? configured[procedure] ?? DEFAULT_RATES[procedure] ?? configured['*'] ?? DEFAULT_RATES['*']!;
+  return parseRate(rate);
+}
+
+/**
+ * Counts a request in its fixed window, in Postgres so that every instance counts together.
+ * Returns what the RateLimit headers need; `allowed` is false once the window is full.
+ */
+export async function take(db: Database, bucket: string, limit: Limit, now: Date) {
+  const start = Math.floor(now.getTime() / limit.windowMs) * limit.windowMs;
+  const rows = await db.query<{ count: number }>(
+    `INSERT INTO rate_windows (bucket, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
+     ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_windows.count + 1
+     RETURNING count`,
+    [bucket, new Date(start).toISOString(), new Date(start + limit.windowMs).toISOString()],
+  );
+  const count = rows[0]?.count ?? 1;
+  const resetSeconds = Math.max(1, Math.ceil((start + limit.windowMs - now.getTime()) / 1000));
+  return { allowed: count <= limit.max, remaining: Math.max(0, limit.max - count), resetSeconds };
+}
+
+/**
+ * Rate limits per app and procedure (and per client address for /health): 429 with
+ * Retry-After and RateLimit-Limit/Remaining/Reset on every limited route.
+ */
+export function rateLimit(opts: {
+  db: Database;
+  configured: Record<string, string>;
+  now: () => Date;
+  /** The bucket owner and procedures of a request; null: not limited. */
+  subject: (c: HonoContext) => { owner: string; procedures: string[]; appLimits?: RateLimits } | null;
+}): MiddlewareHandler {
+  return async (c, next) => {
+    const who = opts.subject(c);
+    if (!who) return next();
+    const now = opts.now();
+    let tightest: { limit: Limit; remaining: number; resetSeconds: number } | undefined;
+    for (const procedure of who.procedures) {
+      const limit = limitFor(procedure, who.appLimits, opts.configured);
+      const r = await take(opts.db, `${who.owner}|${procedure}`, limit, now);
+      if (!tightest || r.remaining < tightest.remaining) tightest = { limit, ...r };
+      if (!r.allowed) {
+        c.header('RateLimit-Limit', String(limit.max));
+        c.header('RateLimit-Remaining', '0');
+        c.header('RateLimit-Reset', String(r.resetSeconds));
+        throw new MayflyError(429, 'TOO_MANY_REQUESTS', `rate limit of ${limit.max} per ${limit.windowMs / 1000} s reached for ${procedure}`, {
+          retryAfter: r.resetSeconds,
+        });
+      }
+    }
+    await next();
+    if (tightest) {
+      c.res.headers.set('RateLimit-Limit', String(tightest.limit.max));
+      c.res.headers.set('RateLimit-Remaining', String(tightest.remaining));
+      c.res.headers.set('RateLimit-Reset', String(tightest.resetSeconds));
+    }
+  };
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { DATABASES, testDatabaseUrl } from './support/databases.ts';
+import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
+import { startTestNats } from './support/nats.ts';
+
+const pgSkip = DATABASES.find((d) => d.name === 'postgres')!.skip;
+// A pinned clock in the middle of a minute: no window boundary falls inside a test.
+const fixed = () => new Date('2031-05-05T12:00:30.000Z');
+
+describe('rate limits', () => {
+  it.skipIf(pgSkip)('answer the 31st bots.execute in a minute with 429 and headers, counted across two instances', async () => {
+    await using nats = await startTestNats();
+    await using database = await testDatabaseUrl('postgres');
+    const env = { NATS_URL: nats.url, DATABASE_URL: database.url, RATE_LIMITS: '{}' };
+    const one = await startTestMayfly(env, { now: fixed });
+    const two = await startTestMayfly({ ...env, ROLE: 'api' }, { now: fixed });
+    try {
+      const exec = async (i: number) =>
+        (i % 2 ? one : two).app!.request('/api/v1/bots/execute', jsonRequest('POST', { task_type: 'echo', context: {}, wait_ms: 0 }, { 'X-App-ID': 'limited' }));
+      for (let i = 0; i < 30; i++) {
+        const res = await exec(i);
+        expect(res.status, `request ${i + 1}`).toBe(200);
+        expect(res.headers.get('ratelimit-limit')).toBe('30');
+        expect(res.headers.get('ratelimit-remaining')).toBe(String(29 - i));
+      }
+      const refused = await exec(30);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('30');
+      expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+      expect(refused.headers.get('ratelimit-reset')).toBe('30');
+      expect(await refused.json()).toMatchObject({ error: { code: 'TOO_MANY_REQUESTS' }, request_id: expect.any(String) as unknown });
+      // Another app, and another procedure of the same app, are not affected.
+      expect((await one.app!.request('/api/v1/bots/execute', jsonRequest('POST', { task_type: 'echo', context: {}, wait_ms: 0 }, { 'X-App-ID': 'other' }))).status).toBe(200);
+      expect((await one.app!.request('/api/v1/drafts', { headers: { 'X-App-ID': 'limited' } })).status).toBe(200);
+    } finally {
+      await two.stop();
+      await one.stop();
+    }
+  });
+
+  it('limit /health to 10 a minute per client address, and let configuration and apps override', async () => {
+    await using nats = await startTestNats();
+    const m = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: 'memory://', RATE_LIMITS: '{"drafts.list": "2/min"}' }, { now: fixed });
+    try {
+      for (let i = 0; i < 10; i++) expect((await m.app!.request('/health')).status).toBe(200);
+      const limited = await m.app!.request('/health');
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('retry-after')).toBe('30');
+      const list = () => m.app!.request('/api/v1/drafts', { headers: { 'X-App-ID': 'cfg' } });
+      expect((await list()).status).toBe(200);
+      expect((await list()).status).toBe(200);
+      expect((await list()).status).toBe(429);
+    } finally {
+      await m.stop();
+    }
+  });
+});
