@@ -5,6 +5,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { Context } from './context.ts';
 import { describeError } from './http/error-body.ts';
 import { checkAdminToken } from './http/admin-auth.ts';
+import { MayflyError } from './errors.ts';
 
 /** Procedure metadata: the REST twin's route, and its success status when not 200. */
 export type Meta = OpenApiMeta<{ successStatus?: 201 }>;
@@ -33,6 +34,32 @@ const t = initTRPC
     },
   });
 
+// A NUL byte or a lone surrogate has no place in any text Mayfly keeps or forwards (Postgres
+// refuses NUL in text; a lone surrogate is not valid Unicode): refused before validation.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function findBadText(v: unknown, path: string, depth = 0): string | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') || LONE_SURROGATE.test(v) ? path || '(input)' : undefined;
+  if (depth > 32 || v === null || typeof v !== 'object') return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const at = path ? `${path}.${k}` : k;
+    const bad = findBadText(k, at, depth + 1) ?? findBadText(x, at, depth + 1);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+const rejectBadText = t.middleware(async ({ getRawInput, next }) => {
+  const bad = findBadText(await getRawInput(), '');
+  if (bad) {
+    throw new MayflyError(400, 'VALIDATION_FAILED', 'text must not contain NUL bytes or lone surrogates', {
+      details: [{ path: bad, message: 'contains a NUL byte or a lone surrogate', code: 'invalid_string' }],
+    });
+  }
+  return next();
+});
+const base = t.procedure.use(rejectBadText);
+
 /** Tenant-scoped procedures: the edge has resolved `X-App-ID`, so `ctx.tenant` is a string. */
 const requireTenant = t.middleware(({ ctx, next }) => {
   if (ctx.tenant === null) throw new Error('tenant procedure reached without a tenant');
@@ -48,9 +75,9 @@ const requireAdmin = t.middleware(({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 /** No tenant needed (health-like procedures). */
-export const publicProcedure = t.procedure;
+export const publicProcedure = base;
 /** Every module's procedures: `ctx.tenant` is the calling app. */
-export const tenantProcedure = t.procedure.use(requireTenant);
+export const tenantProcedure = base.use(requireTenant);
 /** Operator procedures (no X-App-ID). */
-export const adminProcedure = t.procedure.use(requireAdmin);
+export const adminProcedure = base.use(requireAdmin);
 export { ZodError };
