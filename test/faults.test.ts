@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startNatsServer, type EmbeddedNats } from '../server/nats/embedded-server.ts';
+import { DATABASES, testDatabaseUrl } from './support/databases.ts';
+import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
+
+describe.each(DATABASES)('faults, on $name', ({ name, skip }) => {
+  it.skipIf(skip)('loses no acknowledged write when nats-server restarts under a steady write load', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'mayfly-fault-'));
+    const port = await freePort();
+    const start = () => startNatsServer({ bin: 'nats-server', storeDir: store, port });
+    let nats: EmbeddedNats = await start();
+    await using database = await testDatabaseUrl(name);
+    const mayfly = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: database.url, READ_YOUR_WRITES_TIMEOUT_MS: '15000' });
+    const acked: string[] = [];
+    const refused: number[] = [];
+    try {
+      const stop = Date.now() + 5_000;
+      const writer = async (w: number) => {
+        for (let i = 0; Date.now() < stop; i++) {
+          const res = await mayfly.app!.request('/api/v1/drafts', jsonRequest('POST', { content: `w${w}-${i}` }, { 'X-App-ID': 'fault-app' }));
+          if (res.status === 201) acked.push(((await res.json()) as { id: string }).id);
+          else {
+            refused.push(res.status);
+            expect(res.headers.get('retry-after')).toBeTruthy();
+          }
+        }
+      };
+      const load = Promise.all([0, 1, 2, 3].map(writer));
+      await new Promise((r) => setTimeout(r, 1_500));
+      await nats.stop(); // the broker goes away mid-load...
+      await new Promise((r) => setTimeout(r, 1_000));
+      nats = await start(); // ...and comes back on the same store
+      await load;
+
+      expect(acked.length).toBeGreaterThan(20);
+      expect(refused.every((s) => s === 503)).toBe(true);
+      // Every acknowledged write is readable, and projected exactly once.
+      const list = await mayfly.app!.request('/api/v1/drafts?limit=1', { headers: { 'X-App-ID': 'fault-app' } });
+      expect(list.status).toBe(200);
+      const rows = await mayfly.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'fault-app'");
+      expect(rows.length).toBe(new Set(rows.map((r) => r.id)).size);
+      expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
+    } finally {
+      await mayfly.stop();
+      await nats.stop();
+      rmSync(store, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('three API instances and two consumer processes on one broker and database (postgres)', () => {
+  const pg = DATABASES.find((d) => d.name === 'postgres')!;
+  it.skipIf(pg.skip)('serve a client round-robin with read-your-writes, and stopping one mid-load costs no acknowledged write', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'mayfly-multi-'));
+    const nats = await startNatsServer({ bin: 'nats-server', storeDir: store });
+    await using database = await testDatabaseUrl('postgres');
+    const env = { NATS_URL: nats.url, DATABASE_URL: database.url };
+    const consumers = [await startTestMayfly({ ...env, ROLE: 'consumers' }), await startTestMayfly({ ...env, ROLE: 'consumers' })];
+    const apis = [await startTestMayfly({ ...env, ROLE: 'api' }), await startTestMayfly({ ...env, ROLE: 'api' }), await startTestMayfly({ ...env, ROLE: 'api' })];
+    const live = new Set([0, 1, 2]);
+    const acked: string[] = [];
+    try {
+      let n = 0;
+      const next = () => {
+        const pool = [...live];
+        return pool[n++ % pool.length]!;
+      };
+      const stopAt = Date.now() + 3_000;
+      const client = async () => {
+        while (Date.now() < stopAt) {
+          const w = next();
+          const created = await apis[w]!.app!.request('/api/v1/drafts', jsonRequest('POST', { content: 'rr' }, { 'X-App-ID': 'rr-app' }));
+          if (created.status !== 201) {
+            expect(live.has(w), `status ${created.status} from a live instance`).toBe(false);
+            continue;
+          }
+          const { id } = (await created.json()) as { id: string };
+          acked.push(id);
+          // Read it back at once from another instance.
+          const r = next();
+          const read = await apis[r]!.app!.request(`/api/v1/drafts/${id}`, { headers: { 'X-App-ID': 'rr-app' } });
+          if (live.has(r)) expect(read.status).toBe(200);
+        }
+      };
+      const load = Promise.all([client(), client(), client()]);
+      await new Promise((r) => setTimeout(r, 1_000));
+      live.delete(1); // the load balancer drains it...
+      await apis[1]!.stop(); // ...and it stops
+      await load;
+      expect(acked.length).toBeGreaterThan(20);
+      const list = await apis[0]!.app!.request('/api/v1/drafts?limit=1', { headers: { 'X-App-ID': 'rr-app' } });
+      expect(list.status).toBe(200);
+      const rows = await apis[0]!.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'rr-app'");
+      expect(rows).toHaveLength(acked.length);
+      expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
+    } finally {
+      for (const m of [...apis, ...consumers]) await m.stop().catch(() => undefined);
+      await nats.stop();
+      rmSync(store, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
