@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { freePort, startNatsServer, type EmbeddedNats } from '../server/nats/embedded-server.ts';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
+import { startTestNats } from './support/nats.ts';
+import { canRunPrivatePostgres, startPrivatePostgres } from './support/private-postgres.ts';
 
 describe.each(DATABASES)('faults, on $name', ({ name, skip }) => {
   it.skipIf(skip)('loses no acknowledged write when nats-server restarts under a steady write load', async () => {
@@ -102,4 +104,35 @@ describe('three API instances and two consumer processes on one broker and datab
       rmSync(store, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('PostgreSQL down for a while under load (a private cluster)', () => {
+  it.skipIf(!canRunPrivatePostgres)('keeps taking writes into the broker, answers reads 503, and projects everything once it is back', async () => {
+    await using pgServer = await startPrivatePostgres();
+    await using nats = await startTestNats();
+    const mayfly = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: pgServer.url, READ_YOUR_WRITES_TIMEOUT_MS: '15000' });
+    const acked: string[] = [];
+    try {
+      const write = async (content: string) => {
+        const res = await mayfly.app!.request('/api/v1/drafts', jsonRequest('POST', { content }, { 'X-App-ID': 'pg-down' }));
+        if (res.status === 201) acked.push(((await res.json()) as { id: string }).id);
+        return res.status;
+      };
+      for (let i = 0; i < 10; i++) expect(await write(`before ${i}`)).toBe(201);
+      pgServer.stop();
+      for (let i = 0; i < 10; i++) expect(await write(`during ${i}`)).toBe(201); // the broker is the commit point
+      const read = await mayfly.app!.request(`/api/v1/drafts/${acked[0]}`, { headers: { 'X-App-ID': 'pg-down' } });
+      expect(read.status).toBe(503);
+      expect(read.headers.get('retry-after')).toBeTruthy();
+      expect(await read.text()).not.toMatch(/\n\s+at /);
+      pgServer.start();
+      const list = await mayfly.app!.request('/api/v1/drafts?limit=100', { headers: { 'X-App-ID': 'pg-down' } });
+      expect(list.status).toBe(200);
+      const rows = await mayfly.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'pg-down'");
+      expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
+      expect(rows).toHaveLength(20);
+    } finally {
+      await mayfly.stop();
+    }
+  }, 90_000);
 });

@@ -140,6 +140,7 @@ export function createApp(deps: AppDeps) {
       if (tenant === null || procedure === undefined) return null;
       return { owner: `app:${tenant}`, procedures: procedure.split(','), appLimits: services.tenants.get(tenant)?.rateLimits };
     },
+    onStoreError: (err) => deps.log.warn({ err }, 'rate-limit store unavailable; not limiting'),
   });
   app.use('/trpc/*', appLimit);
   app.use(`${REST_PREFIX}/*`, appLimit);

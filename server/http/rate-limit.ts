@@ -55,6 +55,7 @@ export function rateLimit(opts: {
   now: () => Date;
   /** The bucket owner and procedures of a request; null: not limited. */
   subject: (c: HonoContext) => { owner: string; procedures: string[]; appLimits?: RateLimits } | null;
+  onStoreError?: (err: unknown) => void;
 }): MiddlewareHandler {
   return async (c, next) => {
     const who = opts.subject(c);
@@ -63,7 +64,15 @@ export function rateLimit(opts: {
     let tightest: { limit: Limit; remaining: number; resetSeconds: number } | undefined;
     for (const procedure of who.procedures) {
       const limit = limitFor(procedure, who.appLimits, opts.configured);
-      const r = await take(opts.db, `${who.owner}|${procedure}`, limit, now);
+      let r: Awaited<ReturnType<typeof take>>;
+      try {
+        r = await take(opts.db, `${who.owner}|${procedure}`, limit, now);
+      } catch (err) {
+        // The counter store is down: serve (writes still land in the broker) rather than fail
+        // every request; the outage itself is logged and reported by admin.healthDetailed.
+        opts.onStoreError?.(err);
+        continue;
+      }
       if (!tightest || r.remaining < tightest.remaining) tightest = { limit, ...r };
       if (!r.allowed) {
         c.header('RateLimit-Limit', String(limit.max));
