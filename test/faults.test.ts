@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { freePort, startNatsServer, type EmbeddedNats } from '../server/nats/emb
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
+import { ROOT } from './support/process.ts';
 import { canRunPrivatePostgres, startPrivatePostgres } from './support/private-postgres.ts';
 
 describe.each(DATABASES)('faults, on $name', ({ name, skip }) => {
@@ -136,3 +138,54 @@ describe('PostgreSQL down for a while under load (a private cluster)', () => {
     }
   }, 90_000);
 });
+
+describe('a consumer process killed with SIGKILL mid-batch (postgres)', () => {
+  const pg = DATABASES.find((d) => d.name === 'postgres')!;
+  it.skipIf(pg.skip)('leaves every acknowledged write projected exactly once after another takes over', async () => {
+    await using nats = await startTestNats();
+    await using database = await testDatabaseUrl('postgres');
+    const env = { NATS_URL: nats.url, DATABASE_URL: database.url };
+    const api = await startTestMayfly({ ...env, ROLE: 'api' });
+    const spawnConsumer = () => spawnConsumersProcess({ ...env, SECRET_KEY: 's'.repeat(32) });
+    let consumer = await spawnConsumer();
+    try {
+      const acked: string[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 150; i++) {
+            const res = await api.app!.request('/api/v1/drafts', jsonRequest('POST', { content: `k${w}-${i}` }, { 'X-App-ID': 'kill-app' }));
+            if (res.status === 201) acked.push(((await res.json()) as { id: string }).id);
+            if (w === 0 && i === 60) consumer.kill('SIGKILL'); // mid-stream, batches in flight
+          }
+        }),
+      );
+      if (consumer.exitCode === null && consumer.signalCode === null) await new Promise((r) => consumer.once('exit', r));
+      consumer = await spawnConsumer();
+      const list = await api.app!.request('/api/v1/drafts?limit=1', { headers: { 'X-App-ID': 'kill-app' } });
+      expect(list.status).toBe(200);
+      const rows = await api.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'kill-app'");
+      expect(acked).toHaveLength(1200);
+      expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
+      const [cp] = await api.db.query<{ last_seq: number }>("SELECT last_seq FROM projection_checkpoints WHERE projection = 'drafts'");
+      expect(cp!.last_seq).toBe((await api.broker.jsm.streams.info('DRAFTS')).state.last_seq);
+    } finally {
+      consumer.kill('SIGKILL');
+      await api.stop();
+    }
+  }, 90_000);
+});
+
+/** A real `consumers` process (projectors, workers, reconciler), resolved once it runs. */
+async function spawnConsumersProcess(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn('node', ['--import', 'tsx', 'consumers/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.resume();
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out = (out + d.toString()).slice(-10_000);
+      if (out.includes('consumers running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`consumers exited ${code}: ${out}`)));
+  });
+  return child;
+}
