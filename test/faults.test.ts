@@ -178,10 +178,10 @@ describe('a consumer process killed with SIGKILL mid-batch (postgres)', () => {
 /** A real `consumers` process (projectors, workers, reconciler), resolved once it runs. */
 async function spawnConsumersProcess(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn('node', ['--import', 'tsx', 'consumers/main.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr!.resume();
+  child.stderr.resume();
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out = (out + d.toString()).slice(-10_000);
       if (out.includes('consumers running')) resolve();
     });
