@@ -11,8 +11,10 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   '403': 'Not allowed (the admin API is off without ADMIN_TOKEN)',
   '404': 'Not found (or belongs to another app)',
   '409': 'Changed concurrently; read it again and retry',
+  '410': 'Gone for good (a device token APNs rejected): register it again',
   '413': 'Request body too large',
   '415': 'Content-Type must be application/json',
+  '429': 'Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget)',
   '422': 'Well-formed but refused (for example a forged affiliate code)',
   '500': 'Internal error; the request id identifies it in the logs',
   '503': 'A dependency is unavailable or the projection is catching up; retry after Retry-After seconds',
@@ -23,6 +25,7 @@ const camel = (procedure: string) =>
 
 type Operation = {
   operationId?: string;
+  security?: Record<string, string[]>[];
   parameters?: unknown[];
   responses: Record<string, { description?: string; content?: unknown }>;
 };
@@ -44,6 +47,11 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
     tags,
     defs: { ErrorEnvelope },
     securitySchemes: {
+      AppKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'Authorization: Bearer <app key> — required in registered tenancy (the production default), ignored in open tenancy',
+      },
       AdminToken: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <ADMIN_TOKEN> (admin procedures only)' },
     },
   });
@@ -54,6 +62,21 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
       const route = routes.find((r) => r.procedure === procedure);
       op.operationId = camel(procedure);
       const admin = procedure.startsWith('admin.');
+      const mutation = route !== undefined && route.method !== 'GET';
+      // Apps: the key when the deployment asks for one ({}: none needed in open tenancy).
+      op.security = admin ? [{ AdminToken: [] }] : [{ AppKey: [] }, {}];
+      if (mutation) {
+        op.parameters = [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description: 'Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most.',
+            schema: { type: 'string', maxLength: 255, example: '6f1c2a9e-retry-1' },
+          },
+          ...(op.parameters ?? []),
+        ];
+      }
       op.parameters = [
         ...(admin ? [] : [{
           name: 'X-App-ID',
@@ -68,15 +91,16 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
         op.responses[String(route.successStatus)] = op.responses['200'];
         delete op.responses['200'];
       }
-      for (const code of ['413', '503', ...(route?.method === 'POST' || route?.method === 'PATCH' ? ['415'] : [])]) {
+      for (const code of ['413', '429', '503', ...(admin ? ['401', '403'] : ['401']), ...(route?.method === 'POST' || route?.method === 'PATCH' ? ['415'] : [])]) {
         op.responses[code] ??= {};
       }
       if (route && route.method !== 'POST') op.responses['409'] ??= {};
       if (route?.method === 'GET') delete op.responses['409'];
       for (const [code, response] of Object.entries(op.responses)) {
         if (Number(code) >= 400) {
-          response.description = ERROR_DESCRIPTIONS[code] ?? response.description ?? 'Error';
-          response.content = errorRef;
+          // Replaced, not mutated: the generator shares one response object between codes it
+          // has no tRPC name for (410) and 500, so a mutation would give both one description.
+          op.responses[code] = { description: ERROR_DESCRIPTIONS[code] ?? response.description ?? 'Error', content: errorRef };
         }
       }
     }
