@@ -8,6 +8,17 @@ export const checkpointSubject = (projection: string) => `mayfly.checkpoints.${p
 interface Announcement {
   stream: string;
   seq: number;
+  /** The checkpoint was set, not moved on (a replay rebuilt the projection): replace, do not max. */
+  reset?: boolean;
+}
+
+/**
+ * Announces a checkpoint that was set rather than advanced (a replay's swap may move it back,
+ * e.g. after its stream was recreated): trackers take it as it is instead of keeping the
+ * highest value they have seen, so reads wait for the rebuilt projection again.
+ */
+export function announceCheckpointReset(nc: NatsConnection, projection: string, stream: string, seq: number): void {
+  nc.publish(checkpointSubject(projection), JSON.stringify({ stream, seq, reset: true } satisfies Announcement));
 }
 
 /** Reads a projection's checkpoint (0 before its first batch). */
@@ -41,7 +52,8 @@ export class CheckpointTracker {
         const projection = msg.subject.slice(checkpointSubject('').length);
         try {
           const a = msg.json<Announcement>();
-          if (typeof a.seq === 'number' && typeof a.stream === 'string') this.#advance(projection, a.stream, a.seq);
+          if (typeof a.seq !== 'number' || typeof a.stream !== 'string') return;
+          this.#advance(projection, a.stream, a.seq, a.reset === true);
         } catch {
           // not an announcement of ours
         }
@@ -53,9 +65,9 @@ export class CheckpointTracker {
     this.#sub?.unsubscribe();
   }
 
-  #advance(projection: string, stream: string, seq: number): void {
+  #advance(projection: string, stream: string, seq: number, replace = false): void {
     const key = `${projection}/${stream}`;
-    if ((this.#known.get(key) ?? 0) >= seq) return;
+    if (!replace && (this.#known.get(key) ?? 0) >= seq) return;
     this.#known.set(key, seq);
     for (const w of this.#waiters.get(key) ?? []) if (w.seq <= seq) w.resolve();
   }

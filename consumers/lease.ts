@@ -43,6 +43,15 @@ export class Lease {
     }
   }
 
+  /**
+   * Takes the key whoever holds it (a replay moving a projection's checkpoint back): the
+   * holder's next renewal fails, so it stands by, and re-seats its consumer at checkpoint + 1
+   * once it gets the key back.
+   */
+  async seize(): Promise<void> {
+    this.#revision = await this.kv.put(this.key, this.holder);
+  }
+
   /** Extends the lease; false when it was lost. */
   async renew(): Promise<boolean> {
     return this.renewAt(this.#revision);
@@ -84,6 +93,8 @@ export async function whileLeader(
     const lost = new AbortController();
     const onStop = () => lost.abort();
     stop.addEventListener('abort', onStop);
+    // Stopped while the acquire was in flight: the listener above will never fire.
+    if (stop.aborted) lost.abort();
     const renewer = setInterval(() => {
       void lease.renew().then((ok) => {
         if (!ok && !lost.signal.aborted) {

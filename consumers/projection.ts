@@ -15,6 +15,11 @@ export interface ProjectedEvent {
 export interface Projection {
   name: string;
   stream: StreamName;
+  /**
+   * The table `apply` writes (unqualified, resolved through the search path). Set, it lets a
+   * replay rebuild the projection into a shadow table of that name in a schema of its own.
+   */
+  table?: string;
   apply(tx: Queryable, events: ProjectedEvent[], now: Date): Promise<void>;
   /** The broker says `subject` expired (a 2.11+ delete marker): remove what came from it. */
   forget?(tx: Queryable, subjects: string[]): Promise<void>;

@@ -11,6 +11,7 @@ import { checkpointSubject, readCheckpoint } from './checkpoints.ts';
 import { Lease, sleep, whileLeader } from './lease.ts';
 import type { KV } from '@nats-io/kv';
 import type { ProjectedEvent, Projection } from './projection.ts';
+import { parseJson } from '../server/events/decode.ts';
 
 export interface ProjectorDeps {
   broker: Broker;
@@ -132,7 +133,7 @@ export class Projector {
         expiredSubjects.push(m.subject);
         continue;
       }
-      const parsed = AnyEvent.safeParse(safeJson(m.data));
+      const parsed = AnyEvent.safeParse(parseJson(m.data));
       if (parsed.success) events.push({ seq: m.seq, subject: m.subject, event: parsed.data });
       else {
         metrics.eventsInvalid.inc({ projection: name });
@@ -169,13 +170,6 @@ export class Projector {
   }
 }
 
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Queues messages and hands them to `flush` in order, one batch at a time, at most `max` per

@@ -96,10 +96,29 @@ export {
   StorageUpload,
   StorageDownloadInput,
   StorageDownload,
+  StorageLifecycleApplied,
   UploadIssuedEvent,
   type StorageEvent,
   uploadSubject,
   tenantUploadsFilter,
 } from './src/storage.ts';
+export {
+  ApnsToken,
+  ApnsEnvironment,
+  BundleId,
+  RegistrationId,
+  IosRegisterTokenInput,
+  IosRegistration,
+  IosNotifyInput,
+  IosNotifyResult,
+  IosValidateReceiptInput,
+  ReceiptRefusal,
+  IosReceiptValidation,
+  DeviceTokenRegisteredEvent,
+  DeviceTokenDiscardedEvent,
+  type DeviceEvent,
+  deviceSubject,
+  tenantDevicesFilter,
+} from './src/ios.ts';
 export type { AppRouter } from './src/router.ts';
 export { createMayflyClient, type MayflyClientOptions, type MayflyClient } from './src/client.ts';

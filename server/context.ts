@@ -3,6 +3,7 @@ import type { Database } from './db/database.ts';
 import type { EventPublisher } from './events/publisher.ts';
 import type { ReadConsistency } from './events/consistency.ts';
 import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 import type { Broker } from './nats/connect.ts';
 import type { HandlerRegistry } from './modules/bots/handlers/registry.ts';
 import type { TenantRegistry } from './tenancy/registry.ts';
@@ -24,6 +25,8 @@ export interface Services {
   botHandlers: HandlerRegistry;
   /** The server secret (HMAC key of affiliate codes); never logged. */
   secretKey: Uint8Array;
+  /** The process's Prometheus metrics (workers count their outcomes, e.g. mail sent and failed). */
+  metrics: Metrics;
 }
 
 /** The tRPC context of one request. `tenant` is set by the edge on `/trpc` and `/api/v1`. */

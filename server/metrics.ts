@@ -4,8 +4,34 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mayfly_' });
+  // Replays run in the ops CLI, which nobody scrapes: their progress is read from `replay_runs`
+  // at scrape time, through whatever the composition root plugs in here.
+  const replayFeed: { read?: () => Promise<ReplayProgress[]> } = {};
   return {
     registry,
+    replayFeed,
+    replayEvents: new Counter({
+      name: 'mayfly_replay_events_total',
+      help: 'Events applied to shadow tables by projection replays, by projection (from replay_runs)',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+      async collect() {
+        const rows = (await replayFeed.read?.()) ?? [];
+        this.reset();
+        for (const r of rows) this.inc({ projection: r.projection }, r.events);
+      },
+    }),
+    replayProgress: new Gauge({
+      name: 'mayfly_replay_progress_ratio',
+      help: 'Share of its stream the latest replay of each projection has applied (1 once swapped in)',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+      async collect() {
+        const rows = (await replayFeed.read?.()) ?? [];
+        this.reset();
+        for (const r of rows) this.set({ projection: r.projection }, r.ratio);
+      },
+    }),
     httpRequests: new Counter({
       name: 'mayfly_http_requests_total',
       help: 'HTTP requests by tenant, procedure and status',
@@ -78,7 +104,34 @@ export function createMetrics() {
       labelNames: ['stream'] as const,
       registers: [registry],
     }),
+    // Counts are all e-mail leaves behind: no addresses, no per-mail records.
+    emailSent: new Counter({
+      name: 'mayfly_email_sent_total',
+      help: 'E-mails handed to the transport (SendGrid accepted them, or the console printed them), by tenant',
+      labelNames: ['tenant'] as const,
+      registers: [registry],
+    }),
+    emailFailed: new Counter({
+      name: 'mayfly_email_failed_total',
+      help: 'E-mails given up, by tenant and reason (rejected: a 4xx other than 429; gave_up: retries ran out of time)',
+      labelNames: ['tenant', 'reason'] as const,
+      registers: [registry],
+    }),
+    storageObjectsDeleted: new Counter({
+      name: 'mayfly_storage_objects_deleted_total',
+      help: 'S3 objects deleted at their TTL (or found already gone)',
+      registers: [registry],
+    }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One projection's replays as the metrics show them. */
+export interface ReplayProgress {
+  projection: string;
+  /** Events applied by every recorded replay of the projection. */
+  events: number;
+  /** Progress of its latest replay, 0..1. */
+  ratio: number;
+}

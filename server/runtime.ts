@@ -20,6 +20,8 @@ import { provisionStreams, type StreamCapabilities } from './nats/streams.ts';
 import { Reconciler } from '../consumers/reconciler.ts';
 import type { StreamName } from '@mayfly/contracts';
 import { RollupSealer } from './modules/affiliate/rollup-sealer.ts';
+import { replayProgress } from './modules/admin/replays.ts';
+import { ObjectReaper } from './modules/storage/object-reaper.ts';
 import { loadSecretKey } from './secret.ts';
 import { TenantRegistry } from './tenancy/registry.ts';
 import { registeredAdmission } from './tenancy/admission.ts';
@@ -86,6 +88,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     const db = await openDatabase(config.DATABASE_URL, config.DATA_DIR);
     cleanups.push(() => db.close());
     const applied = await migrate(db, migrationSources);
+    metrics.replayFeed.read = () => replayProgress(db).catch(() => []);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
 
     const broker = await connectBroker(natsUrl, log, `mayfly-${config.ROLE}`);
@@ -108,11 +111,16 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       broker,
       tenants,
       tenantPurgeHooks: [],
-      botHandlers: createRegistry(config, secretKey),
+      botHandlers: createRegistry(config, secretKey, () => services),
       events: new EventPublisher(broker, metrics, streams),
       consistency: new ReadConsistency(broker, tracker, config.READ_YOUR_WRITES_TIMEOUT_MS),
       secretKey,
+      metrics,
     };
+    // Runs after workers and projectors stopped (cleanups run in reverse), before the broker closes.
+    cleanups.push(async () => {
+      await Promise.all(modules.flatMap((m: Module) => (m.close ? [m.close(services)] : [])));
+    });
 
     const projectors: Projector[] = [];
     let reconciler: Reconciler | undefined;
@@ -134,6 +142,9 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       reconciler.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
       sealer = new RollupSealer({ db, broker, events: services.events, tracker, log, holder, now });
       sealer.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
+      const reaper = new ObjectReaper({ db, config, log, metrics, holder });
+      reaper.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
+      cleanups.push(() => reaper.stop());
       cleanups.push(async () => {
         await Promise.all([...projectors.map((p) => p.stop()), reconciler?.stop(), sealer?.stop()]);
       });

@@ -73,6 +73,13 @@ describe.each(DATABASES)('bots on $name', ({ name, skip }) => {
     expect(await read.json()).toEqual(tpl.body);
   });
 
+  it.skipIf(skip)('email tasks queue the mail through the e-mail module and output its id', async () => {
+    const { body } = await execute(tenant(), { task_type: 'email', context: { to: 'someone@example.com', subject: 'Hi', text: 'Hello' } });
+    expect(body).toMatchObject({ status: 'completed', output: { message_id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown } });
+    await vi.waitFor(async () => expect((await mayfly.broker.jsm.streams.info('OUTBOX')).state.messages).toBe(0));
+    expect(JSON.stringify(await mayfly.db.query('SELECT output FROM bot_tasks'))).not.toContain('someone@example.com');
+  });
+
   it.skipIf(skip)('answers pending with wait_ms 0, and get shows it completed shortly after', async () => {
     const app = tenant();
     const { body } = await execute(app, { task_type: 'echo', context: { later: true }, wait_ms: 0 });

@@ -45,8 +45,12 @@ describe.each(DATABASES)('faults, on $name', ({ name, skip }) => {
       const list = await mayfly.app!.request('/api/v1/drafts?limit=1', { headers: { 'X-App-ID': 'fault-app' } });
       expect(list.status).toBe(200);
       const rows = await mayfly.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'fault-app'");
-      expect(rows.length).toBe(new Set(rows.map((r) => r.id)).size);
-      expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
+      const projected = new Set(rows.map((r) => r.id));
+      expect(rows.length).toBe(projected.size);
+      expect(acked.every((id) => projected.has(id))).toBe(true);
+      // A publish whose acknowledgement was lost in the restart may have landed all the same:
+      // its client saw a 503 (a retry with Idempotency-Key would not write it twice).
+      expect(projected.size - acked.length).toBeLessThanOrEqual(refused.length);
     } finally {
       await mayfly.stop();
       await nats.stop();

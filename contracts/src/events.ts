@@ -3,6 +3,7 @@ import { ConversionRecordedEvent, RollupDailyEvent } from './affiliate.ts';
 import { BotOutputCreatedEvent, BotTaskFailedEvent, BotTaskRequestedEvent } from './bots.ts';
 import { DraftDeletedEvent, DraftSavedEvent } from './drafts.ts';
 import { EmailRequestedEvent } from './email.ts';
+import { DeviceTokenDiscardedEvent, DeviceTokenRegisteredEvent } from './ios.ts';
 import { UploadIssuedEvent } from './storage.ts';
 import { TenantKeyRotatedEvent, TenantRegisteredEvent, TenantRemovedEvent } from './tenants.ts';
 import type { StreamName } from './streams.ts';
@@ -21,6 +22,8 @@ export const EVENTS = {
   'rollup.daily': { schema: RollupDailyEvent, v: 1, stream: 'ROLLUPS' },
   'email.requested': { schema: EmailRequestedEvent, v: 1, stream: 'OUTBOX' },
   'upload.issued': { schema: UploadIssuedEvent, v: 1, stream: 'UPLOADS' },
+  'device_token.registered': { schema: DeviceTokenRegisteredEvent, v: 1, stream: 'DEVICES' },
+  'device_token.discarded': { schema: DeviceTokenDiscardedEvent, v: 1, stream: 'DEVICES' },
 } as const satisfies Record<string, { schema: z.ZodType; v: number; stream: StreamName }>;
 
 export type EventType = keyof typeof EVENTS;
@@ -39,6 +42,8 @@ export const AnyEvent = z.discriminatedUnion('type', [
   RollupDailyEvent,
   EmailRequestedEvent,
   UploadIssuedEvent,
+  DeviceTokenRegisteredEvent,
+  DeviceTokenDiscardedEvent,
 ]);
 export type AnyEvent = z.infer<typeof AnyEvent>;
 export type EventOf<T extends EventType> = Extract<AnyEvent, { type: T }>;

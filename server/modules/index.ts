@@ -5,9 +5,12 @@ import type { Module } from './module.ts';
 import { affiliate } from './affiliate/index.ts';
 import { bots } from './bots/index.ts';
 import { drafts } from './drafts/index.ts';
+import { email } from './email/index.ts';
+import { storage } from './storage/index.ts';
+import { ios } from './ios/index.ts';
 
 /** Every domain module, in the order their migrations apply. */
-export const modules = [drafts, bots, affiliate] as const;
+export const modules = [drafts, bots, affiliate, email, storage, ios] as const;
 
 /** Core tables first, then each module's. */
 export const migrationSources: MigrationSource[] = [

@@ -18,4 +18,6 @@ export interface Module {
   workers?(services: Services, log: Logger): Worker[];
   /** Erases what the module keeps outside streams and `tenant` tables for an app (e.g. objects). */
   purgeTenant?(services: Services, appId: string): Promise<void>;
+  /** Releases what the module holds open (e.g. HTTP/2 sessions); called once on shutdown. */
+  close?(services: Services): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { AnyEvent, STREAMS, type RateLimits, type TenantEvent } from '@mayfly/contracts';
 import type { Logger } from '../logger.ts';
 import type { Broker } from '../nats/connect.ts';
+import { parseJson } from '../events/decode.ts';
 
 /** What an instance knows about one registered app. */
 export interface TenantRecord {
@@ -56,11 +57,14 @@ export class TenantRegistry {
   /** Loads the whole registry, then keeps following it. */
   async start(): Promise<void> {
     const stream = STREAMS.TENANTS.name;
-    const last = (await this.broker.jsm.streams.info(stream)).state.last_seq;
+    // Not `last_seq`: a tenant purge may have removed that message, and no consumer delivers a
+    // removed message, so waiting for it would fail every later start. Wait for the newest one stored.
+    const { state } = await this.broker.jsm.streams.info(stream);
+    const last = state.messages === 0 ? 0 : ((await this.broker.jsm.direct.getMessage(stream, { last_by_subj: `${STREAMS.TENANTS.prefix}.>` }))?.seq ?? 0);
     const consumer = await this.broker.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     this.#messages = await consumer.consume({
       callback: (m) => {
-        const parsed = AnyEvent.safeParse(safeJson(m.data));
+        const parsed = AnyEvent.safeParse(parseJson(m.data));
         if (parsed.success && parsed.data.type.startsWith('tenant.')) evolveTenants(this.#view, parsed.data as TenantEvent);
         else this.log.warn({ seq: m.seq }, 'skipping a TENANTS message that is not a registry event');
         this.#lastSeq = m.seq;
@@ -97,13 +101,5 @@ export class TenantRegistry {
       clearTimeout(timer);
       this.#waiters.delete(waiter);
     }
-  }
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
   }
 }

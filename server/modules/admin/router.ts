@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { Services } from '../../context.ts';
 import { adminProcedure, router } from '../../trpc.ts';
 import { tenantsAdminRouter } from './tenants.ts';
+import { consumersProcedure } from './consumers.ts';
+import { reconcilerRunsProcedure } from './reconciler-runs.ts';
+import { replaysProcedure } from './replays.ts';
+import { streamsProcedure } from './streams.ts';
+import { storageAdminRouter } from '../storage/admin-router.ts';
+import { bucketFor, probeBucket } from '../storage/s3.ts';
 
 const tags = ['admin'];
 
@@ -24,9 +30,10 @@ async function timed(probe: () => Promise<string | undefined>): Promise<z.infer<
   }
 }
 
-/** Each dependency checked, with how long it took. */
+/** Each dependency checked, with how long it took (S3 only where it is configured). */
 export async function healthDetailed(s: Services): Promise<z.infer<typeof HealthDetailed>> {
-  const [postgres, nats] = await Promise.all([
+  const s3Configured = bucketFor(s.config) !== undefined;
+  const [postgres, nats, s3] = await Promise.all([
     timed(async () => {
       await s.db.query('SELECT 1');
       return s.db.kind;
@@ -35,8 +42,10 @@ export async function healthDetailed(s: Services): Promise<z.infer<typeof Health
       await s.broker.jsm.getAccountInfo();
       return `nats-server ${s.broker.serverVersion}`;
     }),
+    s3Configured ? timed(() => probeBucket(s.config)) : Promise.resolve(undefined),
   ]);
-  return { status: postgres.ok && nats.ok ? 'ok' : 'degraded', checks: { postgres, nats } };
+  const ok = postgres.ok && nats.ok && (s3?.ok ?? true);
+  return { status: ok ? 'ok' : 'degraded', checks: { postgres, nats, ...(s3 ? { s3 } : {}) } };
 }
 
 /** Operator procedures: `Authorization: Bearer <ADMIN_TOKEN>`, no X-App-ID. */
@@ -46,4 +55,9 @@ export const adminRouter = router({
     .output(HealthDetailed)
     .query(({ ctx }) => healthDetailed(ctx.services)),
   tenants: tenantsAdminRouter,
+  streams: streamsProcedure,
+  consumers: consumersProcedure,
+  reconcilerRuns: reconcilerRunsProcedure,
+  replays: replaysProcedure,
+  storage: storageAdminRouter,
 });

@@ -1,64 +1,29 @@
-import {
-  TenantAppIdInput,
-  TenantCreateInput,
-  TenantDeleted,
-  TenantDeleteInput,
-  TenantKey,
-  TenantList,
-  tenantSubject,
-} from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
-import { conflict, notFound } from '../../errors.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { hashAppKey, newAppKey } from '../../tenancy/keys.ts';
+import { TenantAppIdInput, TenantCreateInput, TenantDeleted, TenantDeleteInput, TenantKey, TenantList } from '@mayfly/contracts';
+import { notFound } from '../../errors.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../tenancy/admin.ts';
 import { purgeTenant } from '../../tenancy/purge.ts';
 import { adminProcedure, router } from '../../trpc.ts';
 
 const tags = ['admin'];
 
-/** Publishes a registry event and waits until this instance's view has it. */
-async function record(s: Services, event: Parameters<Services['events']['publish']>[0], appId: string, expectSeq: number) {
-  const { seq } = await s.events.publish(event, tenantSubject(appId), { expectLastSubjectSequence: expectSeq });
-  await s.tenants.waitFor(seq);
-}
-
-/** Registering, re-keying and removing apps (registered tenancy). */
+/** Registering, re-keying and removing apps (registered tenancy). The ops CLI shares the logic. */
 export const tenantsAdminRouter = router({
   list: adminProcedure
     .meta({ openapi: { method: 'GET', path: '/admin/tenants', tags, summary: 'Registered apps (never their keys)' } })
     .output(TenantList)
-    .query(({ ctx }) => ({
-      items: ctx.services.tenants
-        .list()
-        .map((t) => ({ app_id: t.appId, registered_at: t.registeredAt, ...(t.rateLimits ? { rate_limits: t.rateLimits } : {}) })),
-    })),
+    .query(({ ctx }) => ({ items: listTenants(ctx.services.tenants) })),
 
   create: adminProcedure
     .meta({ openapi: { method: 'POST', path: '/admin/tenants', tags, summary: 'Register an app; its key is shown once' }, successStatus: 201 })
     .input(TenantCreateInput)
     .output(TenantKey)
-    .mutation(async ({ ctx, input }) => {
-      const s = ctx.services;
-      if (s.tenants.get(input.app_id)) throw conflict(`app ${input.app_id} is already registered`);
-      const key = newAppKey();
-      const last = await s.consistency.lastSequence('TENANTS', tenantSubject(input.app_id));
-      const data = { app_id: input.app_id, key_hash: hashAppKey(s.secretKey, key), ...(input.rate_limits ? { rate_limits: input.rate_limits } : {}) };
-      await record(s, newEvent('tenant.registered', input.app_id, data, s.now()), input.app_id, last);
-      return { app_id: input.app_id, key };
-    }),
+    .mutation(({ ctx, input }) => registerTenant(ctx.services, input.app_id, input.rate_limits)),
 
   rotateKey: adminProcedure
     .meta({ openapi: { method: 'POST', path: '/admin/tenants/{app_id}/rotate-key', tags, summary: 'New key; the old one stops working at once' } })
     .input(TenantAppIdInput)
     .output(TenantKey)
-    .mutation(async ({ ctx, input }) => {
-      const s = ctx.services;
-      if (!s.tenants.get(input.app_id)) throw notFound('app');
-      const key = newAppKey();
-      const last = await s.consistency.lastSequence('TENANTS', tenantSubject(input.app_id));
-      await record(s, newEvent('tenant.key_rotated', input.app_id, { app_id: input.app_id, key_hash: hashAppKey(s.secretKey, key) }, s.now()), input.app_id, last);
-      return { app_id: input.app_id, key };
-    }),
+    .mutation(({ ctx, input }) => rotateTenantKey(ctx.services, input.app_id)),
 
   delete: adminProcedure
     .meta({ openapi: { method: 'DELETE', path: '/admin/tenants/{app_id}', tags, summary: 'Remove an app; purge=true erases its data everywhere' } })
@@ -66,12 +31,8 @@ export const tenantsAdminRouter = router({
     .output(TenantDeleted)
     .mutation(async ({ ctx, input }) => {
       const s = ctx.services;
-      const known = s.tenants.get(input.app_id) !== undefined;
-      if (!known && input.purge !== 'true') throw notFound('app');
-      if (known) {
-        const last = await s.consistency.lastSequence('TENANTS', tenantSubject(input.app_id));
-        await record(s, newEvent('tenant.removed', input.app_id, { app_id: input.app_id }, s.now()), input.app_id, last);
-      }
+      const removed = await removeTenant(s, input.app_id);
+      if (!removed && input.purge !== 'true') throw notFound('app');
       if (input.purge === 'true') {
         const report = await purgeTenant(s, input.app_id, s.tenantPurgeHooks);
         ctx.log.info({ app_id: input.app_id, ...report }, 'tenant purged');

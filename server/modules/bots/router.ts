@@ -22,6 +22,8 @@ import { newId } from '../../events/ids.ts';
 import { router, tenantProcedure } from '../../trpc.ts';
 import { botOutputsProjection, evolve } from './projection/apply.ts';
 import { findTask, listTasks } from './projection/queries.ts';
+import { checkNotifyTarget } from './notify.ts';
+import { parseJson } from '../../events/decode.ts';
 
 const tags = ['bots'];
 
@@ -72,9 +74,7 @@ export const botsRouter = router({
             details: zodDetails(context.error).map((d) => ({ ...d, path: d.path ? `context.${d.path}` : 'context' })),
           });
         }
-        if (input.notify_registration_id !== undefined) {
-          throw new MayflyError(503, 'SERVICE_UNAVAILABLE', 'notify_registration_id needs the iOS push module, which this deployment does not run');
-        }
+        if (input.notify_registration_id !== undefined) await checkNotifyTarget(s, ctx.tenant, input.notify_registration_id);
         const max = s.config.BOT_OUTPUT_TTL_SECONDS;
         const ttl = input.ttl_seconds ?? max;
         if (ttl > max) throw badRequest(`ttl_seconds must be at most ${max}`, [{ path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' }]);
@@ -84,7 +84,13 @@ export const botsRouter = router({
         const requested = newEvent(
           'bot.task.requested',
           ctx.tenant,
-          { task_id: taskId, task_type: input.task_type, context: input.context, expires_at: expiresAt },
+          {
+            task_id: taskId,
+            task_type: input.task_type,
+            context: input.context,
+            expires_at: expiresAt,
+            ...(input.notify_registration_id ? { notify_registration_id: input.notify_registration_id } : {}),
+          },
           now,
           taskId,
         );
@@ -132,7 +138,7 @@ export const botsRouter = router({
       signal?.addEventListener('abort', stop, { once: true });
       try {
         for await (const m of messages) {
-          const parsed = AnyEvent.safeParse(safeJson(m.data));
+          const parsed = AnyEvent.safeParse(parseJson(m.data));
           const task = parsed.success && parsed.data.tenant === ctx.tenant ? taskFrom(parsed.data, m.seq) : null;
           if (task && Date.parse(task.expires_at) > s.now().getTime()) yield tracked(String(m.seq), task);
         }
@@ -142,11 +148,3 @@ export const botsRouter = router({
       }
     }),
 });
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
-}

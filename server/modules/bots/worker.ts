@@ -5,6 +5,8 @@ import { newEvent } from '../../events/publisher.ts';
 import type { Logger } from '../../logger.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import { runTask, type Outcome } from './run-task.ts';
+import { pushOutcome } from './notify.ts';
+import { withIdSeed } from '../../events/ids.ts';
 
 /**
  * The bot worker: runs each requested task once and publishes its outcome. Shared by any
@@ -29,14 +31,16 @@ export function botWorker(s: Services, registry: HandlerRegistry, log: Logger): 
       if (Date.parse(data.expires_at) <= s.now().getTime()) return; // nobody can read its outcome any more
       if (item.deliveryCount > 1 && (await hasOutcome(s, tenant, data.task_id, item.seq))) return;
       const handler = registry.get(data.task_type);
+      // Ids a handler makes (a queued mail's) are derived from the task: a redelivered task
+      // re-publishes the same events, which JetStream deduplicates.
       const outcome: Outcome = handler
-        ? await runTask(
+        ? await withIdSeed(`bot:${data.task_id}`, () => runTask(
             handler,
             data.context,
             { taskId: data.task_id, tenant },
             { timeoutMs: cfg.BOT_HANDLER_TIMEOUT_MS, attempts: cfg.BOT_MAX_ATTEMPTS, backoffMs: (n) => 100 * 2 ** (n - 1) },
             signal,
-          )
+          ))
         : { ok: false, error: { code: 'UNKNOWN_TASK_TYPE', message: `no handler for ${data.task_type}` } };
       const common = { task_id: data.task_id, task_type: data.task_type, created_at: event.occurred_at, expires_at: data.expires_at };
       const now = s.now();
@@ -56,6 +60,9 @@ export function botWorker(s: Services, registry: HandlerRegistry, log: Logger): 
         );
       }
       log.debug({ task_id: data.task_id, tenant, task_type: data.task_type, ok: outcome.ok }, 'bot task done');
+      if (data.notify_registration_id) {
+        await pushOutcome(s, tenant, data.notify_registration_id, { task_id: data.task_id, status: outcome.ok ? 'completed' : 'failed' }, log);
+      }
     },
   };
 }

@@ -87,4 +87,4 @@ async function apply(tx: Queryable, events: ProjectedEvent[]): Promise<void> {
  * The `conversion_counts` projection, fed by CONVERSIONS. No `forget`: when a code's raw
  * events expire its counts stay (the sealer prunes them once their sealed total is safe).
  */
-export const conversionCountsProjection: Projection = { name: 'conversion_counts', stream: 'CONVERSIONS', apply };
+export const conversionCountsProjection: Projection = { name: 'conversion_counts', stream: 'CONVERSIONS', table: 'conversion_counts', apply };

@@ -67,4 +67,4 @@ async function apply(tx: Queryable, events: ProjectedEvent[]): Promise<void> {
 }
 
 /** The `conversion_rollups` projection, fed by ROLLUPS: the sealed history of every day. */
-export const conversionRollupsProjection: Projection = { name: 'conversion_rollups', stream: 'ROLLUPS', apply };
+export const conversionRollupsProjection: Projection = { name: 'conversion_rollups', stream: 'ROLLUPS', table: 'conversion_rollups', apply };

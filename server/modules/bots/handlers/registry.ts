@@ -4,6 +4,8 @@ import { echoHandler } from './echo.ts';
 import type { BotHandler } from './handler.ts';
 import { httpHandler } from './http.ts';
 import { templateHandler } from './template.ts';
+import { emailHandler } from './email.ts';
+import type { Services } from '../../../context.ts';
 
 /** The handlers this deployment runs, by task type. */
 export type HandlerRegistry = ReadonlyMap<string, BotHandler>;
@@ -14,10 +16,11 @@ export function botSigningKey(secretKey: Uint8Array, tenant: string): string {
 }
 
 /** Every handler, registered by name. */
-export function createRegistry(config: Config, secretKey: Uint8Array): HandlerRegistry {
+export function createRegistry(config: Config, secretKey: Uint8Array, services: () => Services): HandlerRegistry {
   const handlers: BotHandler[] = [
     echoHandler,
     templateHandler,
+    emailHandler(services),
     httpHandler({
       allowedHosts: config.BOT_HTTP_ALLOWED_HOSTS,
       allowPrivate: config.BOT_HTTP_ALLOW_PRIVATE,

@@ -80,4 +80,4 @@ async function forget(tx: Queryable, subjects: string[]): Promise<void> {
 }
 
 /** The `bot_outputs` projection (table `bot_tasks`), fed by the BOTS stream. */
-export const botOutputsProjection: Projection = { name: 'bot_outputs', stream: 'BOTS', apply, forget };
+export const botOutputsProjection: Projection = { name: 'bot_outputs', stream: 'BOTS', table: 'bot_tasks', apply, forget };

@@ -1,7 +1,6 @@
-import { Buffer } from 'node:buffer';
 import type { BotTask, BotTaskList } from '@mayfly/contracts';
 import type { Queryable } from '../../../db/database.ts';
-import { badRequest } from '../../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../../db/cursor.ts';
 
 interface TaskRow {
   id: string;
@@ -38,17 +37,6 @@ export async function findTask(q: Queryable, tenant: string, id: string, now: Da
   return rows[0] ? toTask(rows[0]) : null;
 }
 
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0])) && /^[0-9a-f-]{36}$/i.test(v[1])) {
-      return [v[0], v[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw badRequest('cursor is not valid; use next_cursor from a previous page');
-}
 
 /** A page of live tasks of `tenant`, newest first. */
 export async function listTasks(q: Queryable, tenant: string, opts: { limit: number; cursor?: string | undefined }, now: Date): Promise<BotTaskList> {
@@ -64,6 +52,6 @@ export async function listTasks(q: Queryable, tenant: string, opts: { limit: num
   );
   const items = rows.slice(0, opts.limit).map(toTask);
   const last = items[items.length - 1];
-  const next = rows.length > opts.limit && last ? Buffer.from(JSON.stringify([last.created_at, last.task_id])).toString('base64url') : null;
+  const next = rows.length > opts.limit && last ? encodeCursor(last.created_at, last.task_id) : null;
   return { items, next_cursor: next };
 }

@@ -95,4 +95,4 @@ async function forget(tx: Queryable, subjects: string[]): Promise<void> {
 }
 
 /** The `drafts` projection, fed by the DRAFTS stream. */
-export const draftsProjection: Projection = { name: 'drafts', stream: 'DRAFTS', apply, forget };
+export const draftsProjection: Projection = { name: 'drafts', stream: 'DRAFTS', table: 'drafts', apply, forget };

@@ -1,7 +1,6 @@
-import { Buffer } from 'node:buffer';
 import type { Draft, DraftList } from '@mayfly/contracts';
 import type { Queryable } from '../../../db/database.ts';
-import { badRequest } from '../../../errors.ts';
+import { decodeCursor, encodeCursor } from '../../../db/cursor.ts';
 
 interface DraftRow {
   id: string;
@@ -33,21 +32,7 @@ export async function findDraft(
   return row ? { draft: toDraft(row), lastSeq: row.last_seq } : null;
 }
 
-function encodeCursor(d: Draft): string {
-  return Buffer.from(JSON.stringify([d.created_at, d.id])).toString('base64url');
-}
 
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') {
-      if (!Number.isNaN(Date.parse(v[0])) && /^[0-9a-f-]{36}$/i.test(v[1])) return [v[0], v[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw badRequest('cursor is not valid; use next_cursor from a previous page');
-}
 
 /** A page of live drafts of `tenant`, newest first. */
 export async function listDrafts(
@@ -71,5 +56,5 @@ export async function listDrafts(
   );
   const items = rows.slice(0, opts.limit).map(toDraft);
   const last = items[items.length - 1];
-  return { items, next_cursor: rows.length > opts.limit && last ? encodeCursor(last) : null };
+  return { items, next_cursor: rows.length > opts.limit && last ? encodeCursor(last.created_at, last.id) : null };
 }

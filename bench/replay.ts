@@ -1,0 +1,130 @@
+// Replay benchmark: a full rebuild of the drafts projection from N draft events (ordered
+// consumer, decode + schema check, the projection's own apply into a shadow table, progress
+// saved per batch, then the swap), against a bare JetStream consume of the same stream in the
+// same run, with the peak memory of each.
+//
+//   npm run bench -- replay [--events 1000000] [--batch-size 2000]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { draftSubject } from '@mayfly/contracts';
+import { openLeaseBucket } from '../consumers/lease.ts';
+import { loadConfig } from '../server/config.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { openDatabase } from '../server/db/open.ts';
+import { newEvent } from '../server/events/publisher.ts';
+import { createLogger } from '../server/logger.ts';
+import { migrationSources, projections } from '../server/modules/index.ts';
+import { connectBroker } from '../server/nats/connect.ts';
+import { provisionStreams } from '../server/nats/streams.ts';
+import { replayProjection } from '../ops/replay/replay.ts';
+import { createPostgresDatabase } from '../test/support/databases.ts';
+import { startTestNats } from '../test/support/nats.ts';
+import { fmt, table } from './lib.ts';
+
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '1000000' }, 'batch-size': { type: 'string', default: '2000' } },
+  allowPositionals: true,
+});
+const EVENTS = Number(values.events);
+const BATCH = Number(values['batch-size']);
+const TENANTS = 50;
+
+const nats = await startTestNats();
+const database = await createPostgresDatabase();
+const log = createLogger('warn');
+const db = await openDatabase(database.url, '.');
+await migrate(db, migrationSources);
+const broker = await connectBroker(nats.url, log);
+await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion);
+
+// N draft.saved events, as the API publishes them (a 200-character draft each).
+const t0 = performance.now();
+const now = new Date();
+const expires = new Date(now.getTime() + 7 * 86_400_000).toISOString();
+const content = 'x'.repeat(200);
+for (let sent = 0; sent < EVENTS; ) {
+  const n = Math.min(2_000, EVENTS - sent);
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const tenant = `bench-${(sent + i) % TENANTS}`;
+      const id = randomUUID();
+      const event = newEvent('draft.saved', tenant, { draft_id: id, content, created_at: now.toISOString(), expires_at: expires }, now);
+      return broker.js.publish(draftSubject(tenant, id), JSON.stringify(event), { msgID: event.id });
+    }),
+  );
+  sent += n;
+}
+const info = await broker.jsm.streams.info('DRAFTS');
+console.error(`published ${info.state.messages} events (${fmt(info.state.bytes / 2 ** 20)} MiB) in ${fmt((performance.now() - t0) / 1000)} s`);
+
+/** Runs `work`, sampling the process's resident memory every 50 ms; returns seconds and the peak. */
+async function measured(work: () => Promise<void>): Promise<{ seconds: number; peakRssMiB: number; startRssMiB: number }> {
+  const startRss = process.memoryUsage().rss;
+  let peak = startRss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const t = performance.now();
+  await work();
+  const seconds = (performance.now() - t) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { seconds, peakRssMiB: peak / 2 ** 20, startRssMiB: startRss / 2 ** 20 };
+}
+
+// Baseline: the bare read of the same stream (ordered consumer, no decode, nothing written).
+const bare = await measured(async () => {
+  const consumer = await broker.js.consumers.get('DRAFTS', { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: BATCH * 2 });
+  let n = 0;
+  for await (const m of messages) {
+    n += 1;
+    if (m.info.pending === 0) break;
+  }
+  messages.stop();
+  await consumer.delete().catch(() => undefined);
+  if (n !== info.state.messages) throw new Error(`bare consume read ${n} of ${info.state.messages}`);
+});
+
+const leases = await openLeaseBucket(broker.nc, 10_000);
+let applied = 0;
+const replay = await measured(async () => {
+  const report = await replayProjection(
+    { db, broker, leases, leaseTtlMs: 10_000, holder: 'bench', now: () => new Date() },
+    { projection: projections.find((p) => p.name === 'drafts')!, batchSize: BATCH },
+  );
+  applied = report.events;
+  if (report.rows !== EVENTS) throw new Error(`replay left ${report.rows} rows, expected ${EVENTS}`);
+});
+
+const summary = {
+  events: EVENTS,
+  batch_size: BATCH,
+  bare_consume_seconds: bare.seconds,
+  bare_consume_events_per_second: EVENTS / bare.seconds,
+  bare_consume_peak_rss_mib: bare.peakRssMiB,
+  replay_seconds: replay.seconds,
+  replay_events_per_second: applied / replay.seconds,
+  replay_peak_rss_mib: replay.peakRssMiB,
+  replay_rss_before_mib: replay.startRssMiB,
+  ratio_replay_to_bare: bare.seconds / replay.seconds,
+  database: 'postgres',
+};
+console.log(
+  table(
+    ['', 'seconds', 'events/s', 'peak RSS MiB'],
+    [
+      ['bare JetStream consume', fmt(bare.seconds, 2), fmt(summary.bare_consume_events_per_second, 0), fmt(bare.peakRssMiB, 0)],
+      ['replay (shadow + swap)', fmt(replay.seconds, 2), fmt(summary.replay_events_per_second, 0), fmt(replay.peakRssMiB, 0)],
+      ['ratio replay / bare (throughput)', fmt(summary.ratio_replay_to_bare, 3), '', ''],
+    ],
+  ),
+);
+console.log(`${EVENTS} draft events, batch ${BATCH}; RSS before the replay ${fmt(replay.startRssMiB, 0)} MiB`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/replay.json', JSON.stringify(summary, null, 2));
+
+await broker.close();
+await db.close();
+await database.drop();
+await nats.stop();

@@ -1,0 +1,48 @@
+// Write path: drafts.create through tRPC (superjson) and through REST, 50 connections, against
+// the stock Hono + @hono/trpc-server + tRPC + superjson no-I/O mutation in the same run; then
+// the latency at half of the peak rate.
+//
+//   npm run bench -- write-path [--seconds 10] [--rounds 3]
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { load, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
+import { fmt, table } from './lib.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const CONNECTIONS = 50;
+const UNLIMITED = JSON.stringify({ '*': '100000000/min', health: '100000000/min' });
+pinSelfToLoadCore();
+
+const body = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };
+const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);
+const base = await rounds(ROUNDS, 3, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
+await baseline.stop();
+
+const dataDir = mkdtempSync(join(tmpdir(), 'mayfly-bench-'));
+const mayfly = await startServer(['node', '--import', 'tsx', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED });
+const headers = { 'X-App-ID': 'bench' };
+const trpc = await rounds(ROUNDS, 3, (s) => load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: s ?? SECONDS }));
+const rest = await rounds(ROUNDS, 3, (s) => load({ url: `${mayfly.url}/api/v1/drafts`, body: JSON.stringify(body), headers, connections: CONNECTIONS, seconds: s ?? SECONDS }));
+const half = await load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(trpc.rps / 2) });
+await mayfly.stop();
+rmSync(dataDir, { recursive: true, force: true });
+
+const summary = { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps };
+const range = (r: { runs: { rps: number }[] }) => `${fmt(Math.min(...r.runs.map((x) => x.rps)), 0)}-${fmt(Math.max(...r.runs.map((x) => x.rps)), 0)}`;
+console.log(
+  table(
+    ['', 'req/s median', 'min-max', 'p50 ms', 'p99 ms', 'ratio'],
+    [
+      ['stock tRPC no-I/O mutation', fmt(base.rps, 0), range(base), fmt(base.p50), fmt(base.p99), '1.00'],
+      ['drafts.create over tRPC', fmt(trpc.rps, 0), range(trpc), fmt(trpc.p50), fmt(trpc.p99), fmt(summary.ratio_trpc, 2)],
+      ['drafts.create over REST', fmt(rest.rps, 0), range(rest), fmt(rest.p50), fmt(rest.p99), fmt(summary.ratio_rest, 2)],
+      [`tRPC at half of peak (${Math.round(trpc.rps / 2)}/s)`, fmt(half.rps, 0), '', fmt(half.p50), fmt(half.p99), ''],
+    ],
+  ),
+);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/write-path.json', JSON.stringify(summary, null, 2));

@@ -1,0 +1,68 @@
+import { RateLimits } from '@mayfly/contracts';
+import { MayflyError } from '../../server/errors.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../server/tenancy/admin.ts';
+import type { Ops } from '../context.ts';
+import { OpsError } from '../errors.ts';
+import { printJson, table, time } from '../format.ts';
+import { tenantAdminDeps } from '../services.ts';
+import { appId } from './purge-tenant.ts';
+
+/** Registry errors (409 registered, 404 unknown) as one line. */
+async function asOps<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    if (err instanceof MayflyError && err.status < 500) throw new OpsError(err.message);
+    throw err;
+  }
+}
+
+/** `tenants list`. */
+export async function tenantsListCommand(ops: Ops, o: { json?: boolean }): Promise<void> {
+  const d = await tenantAdminDeps(ops, 'tenants list', { secret: false });
+  const items = listTenants(d.registry);
+  if (o.json) return printJson({ items });
+  console.log(table(['APP ID', 'REGISTERED', 'RATE LIMITS'], items.map((t) => [t.app_id, time(t.registered_at), t.rate_limits ? JSON.stringify(t.rate_limits) : null])));
+}
+
+function printKey(k: { app_id: string; key: string }, json: boolean | undefined, verb: string): void {
+  if (json) return printJson(k);
+  // The key goes to stdout alone, so `KEY=$(npm run -s ops -- tenants add x)` captures just it.
+  console.error(`${verb} ${k.app_id}; its key (shown once, stored only as a hash):`);
+  console.log(k.key);
+}
+
+/** `tenants add <app_id> [--rate-limits JSON]`. */
+export async function tenantsAddCommand(ops: Ops, id: string, o: { rateLimits?: string; json?: boolean }): Promise<void> {
+  const app = appId(id);
+  let limits: RateLimits | undefined;
+  if (o.rateLimits !== undefined) {
+    const parsed = RateLimits.safeParse((() => {
+      try {
+        return JSON.parse(o.rateLimits) as unknown;
+      } catch {
+        return undefined;
+      }
+    })());
+    if (!parsed.success) throw new OpsError('--rate-limits must be JSON like {"bots.execute": "60/min"}');
+    limits = parsed.data;
+  }
+  const d = await tenantAdminDeps(ops, 'tenants add', { secret: true });
+  printKey(await asOps(registerTenant(d, app, limits)), o.json, 'registered');
+}
+
+/** `tenants rotate <app_id>`. */
+export async function tenantsRotateCommand(ops: Ops, id: string, o: { json?: boolean }): Promise<void> {
+  const app = appId(id);
+  const d = await tenantAdminDeps(ops, 'tenants rotate', { secret: true });
+  printKey(await asOps(rotateTenantKey(d, app)), o.json, 'rotated the key of');
+}
+
+/** `tenants remove <app_id>`: its key stops working; its data stays until `purge-tenant`. */
+export async function tenantsRemoveCommand(ops: Ops, id: string, o: { json?: boolean }): Promise<void> {
+  const app = appId(id);
+  const d = await tenantAdminDeps(ops, 'tenants remove', { secret: false });
+  if (!(await removeTenant(d, app))) throw new OpsError(`app ${app} is not registered`);
+  if (o.json) return printJson({ app_id: app, removed: true });
+  console.log(`removed ${app}; its data stays until \`purge-tenant ${app} --yes\``);
+}

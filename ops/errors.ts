@@ -1,0 +1,4 @@
+/** A failure the operator can act on: printed as one line, exit code 1, no stack. */
+export class OpsError extends Error {
+  override name = 'OpsError';
+}

@@ -1,0 +1,16 @@
+import { EmailSendInput } from '@mayfly/contracts';
+import type { Services } from '../../../context.ts';
+import { queueEmail } from '../../email/queue.ts';
+import type { BotHandler } from './handler.ts';
+
+/** `email`: takes the `email.send` fields, queues the mail through the e-mail module, outputs its id. */
+export function emailHandler(services: () => Services): BotHandler<EmailSendInput> {
+  return {
+    name: 'email',
+    context: EmailSendInput,
+    async run(input, ctx) {
+      const queued = await queueEmail(services(), ctx.tenant, input);
+      return { message_id: queued.id };
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { EmailSendInput } from '@mayfly/contracts';
+
+/** One mail as the mailer hands it to a transport. */
+export type OutgoingMail = EmailSendInput;
+
+/** What a send came to. `status` is the provider's HTTP status where there was one. */
+export type SendResult =
+  | { ok: true; status?: number }
+  | { ok: false; retryable: boolean; status?: number; reason: string };
+
+/** Where mail goes: SendGrid, or the console in development. */
+export interface MailTransport {
+  readonly kind: 'sendgrid' | 'console';
+  /** Never throws, and never puts the recipient into `reason`. */
+  send(mail: OutgoingMail, meta: { tenant: string; emailId: string }): Promise<SendResult>;
+}

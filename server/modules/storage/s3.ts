@@ -1,0 +1,63 @@
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../../config.ts';
+import { MayflyError } from '../../errors.ts';
+
+/** Settings storage can not work without (S3_ENDPOINT is optional: unset means AWS). */
+export const REQUIRED_S3_SETTINGS = ['S3_BUCKET', 'S3_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+
+/** A configured bucket and the client that reaches it. */
+export interface Bucket {
+  client: S3Client;
+  name: string;
+}
+
+/** The required settings that are not set. */
+export function missingS3Settings(config: Config): string[] {
+  return REQUIRED_S3_SETTINGS.filter((name) => !config[name]);
+}
+
+// One client per configuration (so per process, and per instance in tests): clients keep
+// connection pools, and building one per request would throw them away.
+const buckets = new WeakMap<Config, Bucket>();
+
+/** The configured bucket, or undefined when a required setting is missing. */
+export function bucketFor(config: Config): Bucket | undefined {
+  const cached = buckets.get(config);
+  if (cached) return cached;
+  if (missingS3Settings(config).length > 0) return undefined;
+  const client = new S3Client({
+    region: config.S3_REGION!,
+    ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    credentials: { accessKeyId: config.AWS_ACCESS_KEY_ID!, secretAccessKey: config.AWS_SECRET_ACCESS_KEY! },
+    // By default presigned PUTs carry a checksum of an empty body, which S3, R2 and MinIO
+    // then reject: compute checksums only where an operation requires one (DESIGN pitfalls).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const bucket = { client, name: config.S3_BUCKET! };
+  buckets.set(config, bucket);
+  return bucket;
+}
+
+/** The configured bucket, or 503 naming the missing settings. */
+export function requireBucket(config: Config): Bucket {
+  const bucket = bucketFor(config);
+  if (bucket) return bucket;
+  const missing = missingS3Settings(config);
+  throw new MayflyError(503, 'SERVICE_UNAVAILABLE', `storage is not configured: set ${missing.join(', ')}`, { details: { missing } });
+}
+
+/** Closes the bucket's client (its sockets), if one was made for `config`. */
+export function closeBucket(config: Config): void {
+  buckets.get(config)?.client.destroy();
+  buckets.delete(config);
+}
+
+/** Probes the bucket for a health check (HeadBucket): its name when reachable, undefined when storage is not configured; throws when unreachable. */
+export async function probeBucket(config: Config): Promise<string | undefined> {
+  const bucket = bucketFor(config);
+  if (!bucket) return undefined;
+  await bucket.client.send(new HeadBucketCommand({ Bucket: bucket.name }));
+  return `bucket ${bucket.name}`;
+}
