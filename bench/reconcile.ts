@@ -27,7 +27,7 @@ const READERS = 8;
 
 const nats = await startTestNats();
 const database = await createPostgresDatabase();
-const service = await spawnMayfly({ NATS_URL: nats.url, DATABASE_URL: database.url, RECONCILE_INTERVAL_SECONDS: '86400', RATE_LIMITS: JSON.stringify({ '*': '100000000/min' }) });
+const service = await spawnMayfly({ NATS_URL: nats.url, DATABASE_URL: database.url, RECONCILE_INTERVAL_SECONDS: '86400', RATE_LIMITS: JSON.stringify({ '*': '1000000/s' }) });
 const log = createLogger('warn');
 
 // Live drafts the readers fetch while the deletes run.

@@ -14,7 +14,7 @@ const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = 50;
-const UNLIMITED = JSON.stringify({ '*': '100000000/min', health: '100000000/min' });
+const UNLIMITED = JSON.stringify({ '*': '1000000/s', health: '1000000/s' });
 pinSelfToLoadCore();
 
 const body = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };

@@ -146,25 +146,23 @@ export class Reconciler {
   }
 
   async #deleteBatch(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
-    const live = params.length + 1;
     return this.deps.db.transaction(async (tx) => {
-      // One row back per batch: the count, the keys still in the broker, and (only when the
-      // table wants them) every removed key.
-      const [r] = await tx.query<{ n: number; live: Key[]; all: Key[] | null }>(
-        `WITH gone AS (DELETE FROM ${t.table} WHERE ${where} RETURNING tenant, id::text AS id, last_seq)
-         SELECT count(*)::int AS n,
-                coalesce(json_agg(json_build_object('tenant', tenant, 'id', id)) FILTER (WHERE last_seq >= $${live}), '[]') AS live,
-                ${t.onRemoved ? "coalesce(json_agg(json_build_object('tenant', tenant, 'id', id)), '[]')" : 'NULL'} AS all
-         FROM gone`,
-        [...params, firstSeq ?? Number.MAX_SAFE_INTEGER],
-      );
-      if (r && r.live.length > 0) {
-        await enqueuePurges(tx, STREAMS[t.stream].name, r.live.map((x) => t.subject(x.tenant, x.id)));
+      // Only the keys that need work outside Postgres come back: rows whose messages are still
+      // in the broker (to purge), or every row when the table keeps things elsewhere. A plain
+      // DELETE then removes the batch: returning a million keys costs more than the delete.
+      let keys: (Key & { last_seq: number })[] = [];
+      if (t.onRemoved || firstSeq !== undefined) {
+        const live = t.onRemoved ? '' : ` AND last_seq >= $${params.length + 1}`;
+        keys = await tx.query(`SELECT tenant, id::text AS id, last_seq FROM ${t.table} WHERE ${where}${live}`, t.onRemoved ? params : [...params, firstSeq]);
       }
-      if (r?.all && r.all.length > 0) await t.onRemoved?.(tx, r.all);
-      return r?.n ?? 0;
+      const removed = await tx.command(`DELETE FROM ${t.table} WHERE ${where}`, params);
+      const inBroker = firstSeq === undefined ? [] : keys.filter((k) => k.last_seq >= firstSeq);
+      if (inBroker.length > 0) await enqueuePurges(tx, STREAMS[t.stream].name, inBroker.map((k) => t.subject(k.tenant, k.id)));
+      if (t.onRemoved && keys.length > 0) await t.onRemoved(tx, keys.map(({ tenant, id }) => ({ tenant, id })));
+      return removed;
     });
   }
+
 
   /** Purges every queued subject from its stream, then forgets it. */
   async #drainPurgeQueue(): Promise<ReconcileReport['purged']> {

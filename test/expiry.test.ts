@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createMayflyClient, draftSubject } from '@mayfly/contracts';
+import { botTaskFilter, createMayflyClient, draftSubject } from '@mayfly/contracts';
 import type { Database } from '../server/db/database.ts';
 import { newEvent } from '../server/events/publisher.ts';
 import { EventPublisher } from '../server/events/publisher.ts';
@@ -66,6 +66,24 @@ describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
     await vi.waitFor(
       async () => {
         expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, id))).toBe(0);
+        expect(await rowsHolding(mayfly.db, secret)).toBe(0);
+      },
+      { timeout: 6_000, interval: 200 },
+    );
+  });
+
+  it.skipIf(skip)('a bot output with a 2-second TTL is readable, then 404, then gone from broker and tables', async () => {
+    const app = `botexp-${randomUUID().slice(0, 6)}`;
+    const secret = `bot-secret-${randomUUID()}`;
+    const res = await rest('/bots/execute', jsonRequest('POST', { task_type: 'echo', context: { secret }, ttl_seconds: 2 }, { 'X-App-ID': app }));
+    const task = (await res.json()) as { task_id: string; status: string; expires_at: string };
+    expect(task.status).toBe('completed');
+    expect((await rest(`/bots/tasks/${task.task_id}`, { headers: { 'X-App-ID': app } })).status).toBe(200);
+    await vi.waitUntil(() => Date.now() > Date.parse(task.expires_at), { timeout: 4_000, interval: 50 });
+    expect((await rest(`/bots/tasks/${task.task_id}`, { headers: { 'X-App-ID': app } })).status).toBe(404);
+    await vi.waitFor(
+      async () => {
+        expect(await messagesOn(mayfly, 'BOTS', botTaskFilter(app, task.task_id))).toBe(0);
         expect(await rowsHolding(mayfly.db, secret)).toBe(0);
       },
       { timeout: 6_000, interval: 200 },

@@ -2,6 +2,8 @@
 export interface Queryable {
   /** Runs one statement with `$n` parameters and returns its rows. */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Runs one statement and returns how many rows it changed (no rows come back). */
+  command(sql: string, params?: unknown[]): Promise<number>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -38,6 +38,13 @@ export async function openPg(url: string, max = 10): Promise<Database> {
         throw unavailableOr(err);
       }
     },
+    async command(sql: string, params?: unknown[]) {
+      try {
+        return (await q.query(sql, params)).rowCount ?? 0;
+      } catch (err) {
+        throw unavailableOr(err);
+      }
+    },
     async exec(sql: string) {
       await q.query(sql);
     },

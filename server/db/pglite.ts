@@ -15,6 +15,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     async query<R>(sql: string, params?: unknown[]) {
       return (await q.query<R>(sql, params)).rows;
     },
+    async command(sql: string, params?: unknown[]) {
+      return (await q.query(sql, params)).affectedRows ?? 0;
+    },
     async exec(sql: string) {
       await q.exec(sql);
     },

@@ -16,7 +16,7 @@ import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
 import { matchRoute, restRoutes } from './procedures.ts';
 import { createRestBridge, type RestCall } from './rest-bridge.ts';
 import { idempotency } from './idempotency.ts';
-import { rateLimit } from './rate-limit.ts';
+import { databaseCounter, memoryCounter, rateLimit } from './rate-limit.ts';
 import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
 
 export const VERSION = '0.1.0';
@@ -106,8 +106,10 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  // One process (embedded PGlite) counts in memory; a deployment of several shares Postgres.
+  const counter = services.db.kind === 'pg' ? databaseCounter(services.db) : memoryCounter();
   const healthLimit = rateLimit({
-    db: services.db,
+    counter,
     configured: services.config.RATE_LIMITS,
     now: services.now,
     subject: (c) => ({ owner: `ip:${clientAddress(c)}`, procedures: ['health'] }),
@@ -131,7 +133,7 @@ export function createApp(deps: AppDeps) {
   app.use('/trpc/*', tenantGate);
   app.use(`${REST_PREFIX}/*`, tenantGate);
   const appLimit = rateLimit({
-    db: services.db,
+    counter,
     configured: services.config.RATE_LIMITS,
     now: services.now,
     subject: (c) => {

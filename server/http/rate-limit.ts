@@ -28,19 +28,49 @@ export function limitFor(procedure: string, appLimits: RateLimits | undefined, c
   return parseRate(rate);
 }
 
+/** Where window counts live: one count per bucket and window, shared by whoever must agree. */
+export interface RateCounter {
+  /** Adds one to the bucket's window and returns the new count. */
+  increment(bucket: string, windowStart: number, windowEnd: number): Promise<number>;
+}
+
 /**
- * Counts a request in its fixed window, in Postgres so that every instance counts together.
- * Returns what the RateLimit headers need; `allowed` is false once the window is full.
+ * Counts in Postgres: every instance of a deployment sees the same counts. Only for `pg`:
+ * an embedded PGlite database belongs to one process, which counts in memory instead.
  */
-export async function take(db: Database, bucket: string, limit: Limit, now: Date) {
+export function databaseCounter(db: Database): RateCounter {
+  return {
+    async increment(bucket, windowStart, windowEnd) {
+      const rows = await db.query<{ count: number }>(
+        `INSERT INTO rate_windows (bucket, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
+         ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_windows.count + 1
+         RETURNING count`,
+        [bucket, new Date(windowStart).toISOString(), new Date(windowEnd).toISOString()],
+      );
+      return rows[0]?.count ?? 1;
+    },
+  };
+}
+
+/** Counts in this process's memory (a single-process deployment: embedded PGlite). */
+export function memoryCounter(): RateCounter {
+  const windows = new Map<string, { end: number; count: number }>();
+  return {
+    async increment(bucket, windowStart, windowEnd) {
+      const key = `${bucket}|${windowStart}`;
+      const w = windows.get(key) ?? { end: windowEnd, count: 0 };
+      w.count += 1;
+      windows.set(key, w);
+      if (windows.size > 10_000) for (const [k, v] of windows) if (v.end <= windowStart) windows.delete(k);
+      return w.count;
+    },
+  };
+}
+
+/** Counts a request in its fixed window; what the RateLimit headers need. */
+export async function take(counter: RateCounter, bucket: string, limit: Limit, now: Date) {
   const start = Math.floor(now.getTime() / limit.windowMs) * limit.windowMs;
-  const rows = await db.query<{ count: number }>(
-    `INSERT INTO rate_windows (bucket, window_start, count, expires_at) VALUES ($1, $2, 1, $3)
-     ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_windows.count + 1
-     RETURNING count`,
-    [bucket, new Date(start).toISOString(), new Date(start + limit.windowMs).toISOString()],
-  );
-  const count = rows[0]?.count ?? 1;
+  const count = await counter.increment(bucket, start, start + limit.windowMs);
   const resetSeconds = Math.max(1, Math.ceil((start + limit.windowMs - now.getTime()) / 1000));
   return { allowed: count <= limit.max, remaining: Math.max(0, limit.max - count), resetSeconds };
 }
@@ -50,7 +80,7 @@ export async function take(db: Database, bucket: string, limit: Limit, now: Date
  * Retry-After and RateLimit-Limit/Remaining/Reset on every limited route.
  */
 export function rateLimit(opts: {
-  db: Database;
+  counter: RateCounter;
   configured: Record<string, string>;
   now: () => Date;
   /** The bucket owner and procedures of a request; null: not limited. */
@@ -66,7 +96,7 @@ export function rateLimit(opts: {
       const limit = limitFor(procedure, who.appLimits, opts.configured);
       let r: Awaited<ReturnType<typeof take>>;
       try {
-        r = await take(opts.db, `${who.owner}|${procedure}`, limit, now);
+        r = await take(opts.counter, `${who.owner}|${procedure}`, limit, now);
       } catch (err) {
         // The counter store is down: serve (writes still land in the broker) rather than fail
         // every request; the outage itself is logged and reported by admin.healthDetailed.
