@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { botTaskFilter, createMayflyClient, draftSubject } from '@mayfly/contracts';
-import type { Database } from '../server/db/database.ts';
 import { newEvent } from '../server/events/publisher.ts';
 import { EventPublisher } from '../server/events/publisher.ts';
 import type { EmbeddedNats } from '../server/nats/embedded-server.ts';
@@ -11,25 +10,7 @@ import type { Mayfly } from '../server/runtime.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
-
-/** Messages left in `stream` on `subject`, as STREAM.INFO with a subjects filter counts them. */
-async function messagesOn(mayfly: Mayfly, stream: string, subject: string): Promise<number> {
-  const info = await mayfly.broker.jsm.streams.info(stream, { subjects_filter: subject });
-  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-}
-
-/** Rows in any table of the schema whose text contains `needle`. */
-async function rowsHolding(db: Database, needle: string): Promise<number> {
-  const tables = await db.query<{ table_name: string }>(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-  );
-  let n = 0;
-  for (const { table_name } of tables) {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1`, [`%${needle}%`]);
-    n += row!.n;
-  }
-  return n;
-}
+import { messagesOn, rowsHolding } from './support/inspect.ts';
 
 describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
   let nats: EmbeddedNats;
@@ -56,7 +37,7 @@ describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
     expect(res.status).toBe(201);
     const { id, expires_at } = (await res.json()) as { id: string; expires_at: string };
     expect((await rest(`/drafts/${id}`, { headers: { 'X-App-ID': app } })).status).toBe(200);
-    expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, id))).toBe(1);
+    expect(await messagesOn(mayfly.broker, 'DRAFTS', draftSubject(app, id))).toBe(1);
 
     // Reads never return expired data, reconciler or not.
     await vi.waitUntil(() => Date.now() > Date.parse(expires_at), { timeout: 4_000, interval: 50 });
@@ -65,7 +46,7 @@ describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
 
     await vi.waitFor(
       async () => {
-        expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, id))).toBe(0);
+        expect(await messagesOn(mayfly.broker, 'DRAFTS', draftSubject(app, id))).toBe(0);
         expect(await rowsHolding(mayfly.db, secret)).toBe(0);
       },
       { timeout: 6_000, interval: 200 },
@@ -83,7 +64,7 @@ describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
     expect((await rest(`/bots/tasks/${task.task_id}`, { headers: { 'X-App-ID': app } })).status).toBe(404);
     await vi.waitFor(
       async () => {
-        expect(await messagesOn(mayfly, 'BOTS', botTaskFilter(app, task.task_id))).toBe(0);
+        expect(await messagesOn(mayfly.broker, 'BOTS', botTaskFilter(app, task.task_id))).toBe(0);
         expect(await rowsHolding(mayfly.db, secret)).toBe(0);
       },
       { timeout: 6_000, interval: 200 },
@@ -97,7 +78,7 @@ describe.each(DATABASES)('expiry on $name', ({ name, skip }) => {
     const d = await c.drafts.create.mutate({ content: secret });
     await c.drafts.update.mutate({ id: d.id, content: `${secret}-v2` });
     await c.drafts.delete.mutate({ id: d.id });
-    await vi.waitFor(async () => expect(await messagesOn(mayfly, 'DRAFTS', draftSubject(app, d.id))).toBe(0), {
+    await vi.waitFor(async () => expect(await messagesOn(mayfly.broker, 'DRAFTS', draftSubject(app, d.id))).toBe(0), {
       timeout: 6_000,
       interval: 200,
     });

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { createMayflyClient, deviceSubject, type DeviceEvent } from '@mayfly/contracts';
-import type { Database } from '../server/db/database.ts';
 import { newEvent } from '../server/events/publisher.ts';
 import { createApp } from '../server/http/app.ts';
 import { ios } from '../server/modules/ios/index.ts';
@@ -18,6 +17,7 @@ import { startFakeApns, type FakeApns } from './support/fake-apns.ts';
 import { b64json, makeRoot, makeStoreChain, serverCertificate, signTransaction, withSegment } from './support/ios-pki.ts';
 import { capturingLogger, jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
+import { messagesOn, rowsHolding } from './support/inspect.ts';
 
 const KEY_ID = 'ABC123DEFG';
 const TEAM_ID = 'TEAM123456';
@@ -50,25 +50,6 @@ async function fixtures() {
 }
 
 const hexToken = () => randomBytes(32).toString('hex');
-
-/** Messages left in `stream` on `subject`, as STREAM.INFO with a subjects filter counts them. */
-async function messagesOn(mayfly: Mayfly, subject: string): Promise<number> {
-  const info = await mayfly.broker.jsm.streams.info('DEVICES', { subjects_filter: subject });
-  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-}
-
-/** Rows in any table whose text contains `needle`. */
-async function rowsHolding(db: Database, needle: string): Promise<number> {
-  const tables = await db.query<{ table_name: string }>(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-  );
-  let n = 0;
-  for (const { table_name } of tables) {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1`, [`%${needle}%`]);
-    n += row!.n;
-  }
-  return n;
-}
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } };
 
@@ -126,7 +107,7 @@ describe.each(DATABASES)('ios on $name', ({ name, skip }) => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(id).not.toContain(token.slice(0, 8));
     expect(Date.parse(expiresAt) - before).toBeGreaterThan(3_590_000);
-    expect(await messagesOn(mayfly, deviceSubject(app, id))).toBe(1);
+    expect(await messagesOn(mayfly.broker, 'DEVICES', deviceSubject(app, id))).toBe(1);
     for (const bad of ['abc', 'z'.repeat(64), 'a'.repeat(63), 'a'.repeat(201)]) {
       const res = await call(app, '/ios/register-token', { token: bad, environment: 'sandbox' });
       expect(res.status).toBe(400);
@@ -188,7 +169,7 @@ describe.each(DATABASES)('ios on $name', ({ name, skip }) => {
     expect(await rowsHolding(mayfly.db, token)).toBe(0);
     // The purge queued with the discard removes the token from the broker on the next run.
     await mayfly.reconciler!.runOnce();
-    expect(await messagesOn(mayfly, deviceSubject(app, id))).toBe(0);
+    expect(await messagesOn(mayfly.broker, 'DEVICES', deviceSubject(app, id))).toBe(0);
     expect([404, 410]).toContain((await notify(app, { registration_id: id, alert: 'x' })).status);
   });
 
@@ -406,7 +387,7 @@ describe.each(DATABASES)('ios registrations expiring at APNS_TOKEN_TTL_SECONDS, 
       const token = hexToken();
       const res = await mayfly.app!.request('/api/v1/ios/register-token', jsonRequest('POST', { token, environment: 'production' }, { 'X-App-ID': app }));
       const { registration_id: id, expires_at } = (await res.json()) as { registration_id: string; expires_at: string };
-      expect(await messagesOn(mayfly, deviceSubject(app, id))).toBe(1);
+      expect(await messagesOn(mayfly.broker, 'DEVICES', deviceSubject(app, id))).toBe(1);
       await mayfly.services.consistency.settle('device_registrations', 'DEVICES', deviceSubject(app, id));
       expect(await rowsHolding(mayfly.db, token)).toBe(1);
 
@@ -415,7 +396,7 @@ describe.each(DATABASES)('ios registrations expiring at APNS_TOKEN_TTL_SECONDS, 
       expect(late.status).toBe(404);
       await vi.waitFor(
         async () => {
-          expect(await messagesOn(mayfly, deviceSubject(app, id))).toBe(0);
+          expect(await messagesOn(mayfly.broker, 'DEVICES', deviceSubject(app, id))).toBe(0);
           expect(await rowsHolding(mayfly.db, token)).toBe(0);
         },
         { timeout: 8_000, interval: 200 },
