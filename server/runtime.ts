@@ -117,6 +117,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       secretKey,
       metrics,
     };
+    cleanups.push(async () => services.events.close());
     // Runs after workers and projectors stopped (cleanups run in reverse), before the broker closes.
     cleanups.push(async () => {
       await Promise.all(modules.flatMap((m: Module) => (m.close ? [m.close(services)] : [])));

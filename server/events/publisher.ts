@@ -4,6 +4,7 @@ import { newId } from './ids.ts';
 import type { Broker } from '../nats/connect.ts';
 import { isWrongLastSequence } from '../nats/errors.ts';
 import { messageTtlFor } from '../nats/message-ttl.ts';
+import { PipelinedPublisher } from '../nats/pipelined-publisher.ts';
 import type { StreamCapabilities } from '../nats/streams.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -36,8 +37,13 @@ export function newEvent<T extends EventType>(
   return { id, type, tenant, occurred_at: now.toISOString(), data, v: EVENTS[type].v } as EventOf<T>;
 }
 
+/** How long a publish waits for the broker's acknowledgement. */
+const PUBLISH_TIMEOUT_MS = 10_000;
+
 /** Publishes domain events to JetStream: validated, deduplicated by event id, counted. */
 export class EventPublisher {
+  #pipeline: PipelinedPublisher | undefined;
+
   constructor(
     private readonly broker: Broker,
     private readonly metrics: Metrics,
@@ -57,10 +63,12 @@ export class EventPublisher {
     const ttl =
       opts.ttlSeconds === undefined || !caps ? undefined : messageTtlFor(opts.ttlSeconds, caps.maxAgeSeconds, caps.messageTtl);
     try {
-      const ack = await this.broker.js.publish(subject, JSON.stringify(event), {
-        msgID: event.id,
-        expect: { streamName: stream.name, lastSubjectSequence: opts.expectLastSubjectSequence },
-        ...(ttl ? { ttl } : {}),
+      this.#pipeline ??= new PipelinedPublisher(this.broker.nc, { timeoutMs: PUBLISH_TIMEOUT_MS });
+      const ack = await this.#pipeline.publish(subject, JSON.stringify(event), {
+        msgId: event.id,
+        expectedStream: stream.name,
+        expectedLastSubjectSequence: opts.expectLastSubjectSequence,
+        ttl,
       });
       this.metrics.eventsPublished.inc({ stream: ack.stream, type: event.type });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
@@ -68,5 +76,11 @@ export class EventPublisher {
       if (isWrongLastSequence(err)) throw conflict('the item changed concurrently; read it again and retry');
       throw unavailable('the event broker is not available; try again', err);
     }
+  }
+
+  /** Stops waiting for acknowledgements (publishes still in flight fail). */
+  close(): void {
+    this.#pipeline?.close();
+    this.#pipeline = undefined;
   }
 }

@@ -16,6 +16,7 @@ import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
 import { matchRoute, restRoutes } from './procedures.ts';
 import { createRestBridge, type RestCall } from './rest-bridge.ts';
 import { idempotency } from './idempotency.ts';
+import { trpcMutations } from './trpc-mutations.ts';
 import { databaseCounter, memoryCounter, rateLimit } from './rate-limit.ts';
 import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
 
@@ -26,7 +27,7 @@ type Env = {
     requestId: string;
     tenant: string | null;
     procedure: string | undefined;
-    log: Logger;
+    log: Logger | undefined;
   };
 };
 
@@ -61,7 +62,6 @@ export function createApp(deps: AppDeps) {
     const started = performance.now();
     c.set('tenant', null);
     c.set('procedure', procedureOf(c.req.method, c.req.path));
-    c.set('log', deps.log.child({ request_id: c.get('requestId') }));
     await next();
     // Responses built by the tRPC and REST handlers do not carry headers set through `c`.
     c.res.headers.set('X-Request-ID', c.get('requestId'));
@@ -94,17 +94,19 @@ export function createApp(deps: AppDeps) {
       }),
     );
   }
-  app.use(
-    bodyLimit({
-      maxSize: services.config.BODY_LIMIT_BYTES,
-      onError: (c) =>
-        fail(c as HonoContext<Env>, {
-          status: 413,
-          code: 'PAYLOAD_TOO_LARGE',
-          message: `the request body is larger than ${services.config.BODY_LIMIT_BYTES} bytes`,
-        }),
-    }),
-  );
+  const maxBody = services.config.BODY_LIMIT_BYTES;
+  const tooLarge = (c: HonoContext<Env>) =>
+    fail(c, { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `the request body is larger than ${maxBody} bytes` });
+  const streamedBodyLimit = bodyLimit({ maxSize: maxBody, onError: (c) => tooLarge(c as HonoContext<Env>) });
+  app.use(async (c, next) => {
+    // Decided from the headers where they tell: Hono's bodyLimit asks for the request's body
+    // stream, which makes the Node adapter build a whole fetch Request for every call. A body
+    // without a declared length (chunked, or HTTP/2) is counted as it streams.
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) return Number(length) > maxBody ? tooLarge(c) : next();
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    return streamedBodyLimit(c, next);
+  });
 
   // One process (embedded PGlite) counts in memory; a deployment of several shares Postgres.
   const counter = services.db.kind === 'pg' ? databaseCounter(services.db) : memoryCounter();
@@ -127,7 +129,6 @@ export function createApp(deps: AppDeps) {
       admission,
     );
     c.set('tenant', tenant);
-    c.set('log', c.get('log').child({ tenant }));
     await next();
   };
   app.use('/trpc/*', tenantGate);
@@ -154,12 +155,23 @@ export function createApp(deps: AppDeps) {
   app.use('/trpc/*', idem);
   app.use(`${REST_PREFIX}/*`, idem);
 
+  // A request's logger carries its id and tenant; made only when something logs.
+  const logOf = (c: HonoContext<Env>): Logger => {
+    let log = c.get('log');
+    if (!log) {
+      log = deps.log.child({ request_id: c.get('requestId'), tenant: c.get('tenant') ?? undefined });
+      c.set('log', log);
+    }
+    return log;
+  };
   const contextFor = (c: HonoContext<Env>): Context => ({
     services,
     requestId: c.get('requestId'),
     tenant: c.get('tenant'),
     authorization: c.req.header('authorization'),
-    log: c.get('log'),
+    get log() {
+      return logOf(c);
+    },
   });
 
   app.get('/', (c) =>
@@ -173,15 +185,32 @@ export function createApp(deps: AppDeps) {
   app.get('/openapi.json', (c) => c.json((openapi ??= buildOpenApiDocument(appRouter, VERSION))));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Mayfly API' }));
 
+  const onTrpcError = ({ error, path, ctx }: { error: TRPCError; path?: string; ctx?: unknown }) =>
+    logServerError(error, path, (ctx as Context | undefined)?.log ?? deps.log);
+  const retryAfter = (errors: TRPCError[]) => {
+    const retry = errors.map((e) => describeError(e).retryAfter).find((r) => r !== undefined);
+    return retry === undefined ? undefined : { 'Retry-After': String(retry) };
+  };
+  // Every write (POSTed JSON mutations, batched or not) on the lean handler; the rest on tRPC's.
+  app.use(
+    '/trpc/*',
+    trpcMutations({
+      router: appRouter,
+      endpoint: '/trpc',
+      createContext: (c) => contextFor(c as HonoContext<Env>),
+      onError: onTrpcError,
+      responseHeaders: retryAfter,
+    }),
+  );
   app.use(
     '/trpc/*',
     trpcServer({
       router: appRouter,
       createContext: (_opts, c) => contextFor(c as HonoContext<Env>) as unknown as Record<string, unknown>,
-      onError: ({ error, path, ctx }) => logServerError(error, path, (ctx as Context | undefined)?.log ?? deps.log),
+      onError: onTrpcError,
       responseMeta: ({ errors }) => {
-        const retry = errors.map((e) => describeError(e).retryAfter).find((r) => r !== undefined);
-        return retry === undefined ? {} : { headers: new Headers({ 'Retry-After': String(retry) }) };
+        const headers = retryAfter(errors);
+        return headers ? { headers: new Headers(headers) } : {};
       },
     }),
   );
@@ -193,14 +222,14 @@ export function createApp(deps: AppDeps) {
     const call: RestCall = { context: contextFor(c), successStatus: route?.successStatus ?? 200 };
     const res = await rest(c.req.raw, `${url.pathname.slice(REST_PREFIX.length)}${url.search}`, () => c.req.text(), call);
     if (res.ok) return res;
-    if (call.error) logServerError(call.error, route?.procedure, c.get('log'));
+    if (call.error) logServerError(call.error, route?.procedure, logOf(c));
     return fail(c, call.error ? describeError(call.error) : restFallback(res.status));
   });
 
   app.notFound((c) => fail(c, { status: 404, code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }));
   app.onError((err, c) => {
     const described = describeError(err);
-    if (described.status >= 500) c.get('log').error({ err }, 'unhandled error');
+    if (described.status >= 500) logOf(c).error({ err }, 'unhandled error');
     return fail(c, described);
   });
   return app;

@@ -22,6 +22,9 @@ export async function connectBroker(url: string, log: Logger, name = 'mayfly'): 
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     pingInterval: 10_000,
+    // Every JetStream publish is a request; with async traces each one builds two Error
+    // objects (stack captured) up front, ~6% of a write's CPU. Errors still name the subject.
+    noAsyncTraces: true,
   });
   void (async () => {
     for await (const s of nc.status()) {
