@@ -15,7 +15,7 @@ export interface MutationHandlerOptions<TContext> {
   endpoint: string;
   createContext: (c: HonoContext) => TContext;
   /** As tRPC's `onError`: called once per failed call. */
-  onError?: (opts: { error: TRPCError; path: string; ctx: TContext; type: 'mutation' }) => void;
+  onError?: (opts: { error: TRPCError; path: string | undefined; ctx: TContext; type: 'mutation' }) => void;
   /** Extra response headers for a response with these errors (as tRPC's `responseMeta`). */
   responseHeaders?: (errors: TRPCError[]) => Record<string, string> | undefined;
 }
@@ -37,7 +37,7 @@ type CallResult = [error: TRPCError, data: undefined] | [error: undefined, data:
  * `batch=1`, encoded or unknown paths, and any batch that is not all mutations.
  */
 export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>): MiddlewareHandler {
-  const config = opts.router._def._config;
+  const config = opts.router._def._config as Parameters<typeof transformTRPCResponse>[0];
   const procedures = opts.router._def.procedures as Record<string, AnyTRPCProcedure | undefined>;
   const prefix = `${opts.endpoint}/`;
 
@@ -65,7 +65,7 @@ export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>):
         try {
           const body = await c.req.text();
           const raw: unknown = body ? JSON.parse(body) : undefined;
-          const acc: Record<number, unknown> = Object.create(null);
+          const acc = Object.create(null) as Record<number, unknown>;
           if (raw !== undefined) {
             if (!isBatch) acc[0] = config.transformer.input.deserialize(raw);
             else if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -98,12 +98,6 @@ export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>):
             signal: undefined,
             batchIndex: index,
           });
-          if (isDataStream(data)) {
-            throw new TRPCError({
-              code: 'UNSUPPORTED_MEDIA_TYPE',
-              message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink',
-            });
-          }
           return [undefined, data];
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
@@ -113,11 +107,21 @@ export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>):
       }),
     );
 
+    // A result tRPC can only stream fails as in tRPC's handler: in a batch, that call alone (not
+    // reported to onError); alone, the whole request, with no path.
+    for (let i = 0; i < results.length; i++) {
+      if (results[i]![0] || !isDataStream(results[i]![1])) continue;
+      const error = new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink' });
+      if (isBatch) results[i] = [error, undefined];
+      else {
+        opts.onError?.({ error, path: undefined, ctx, type: 'mutation' });
+        results[i] = [error, undefined];
+        paths[i] = undefined as never;
+      }
+    }
     const untransformed = results.map(([error, data], index) =>
       error
-        ? {
-            error: getTRPCErrorShape({ config, ctx, error, input: decoded?.[index], path: paths[index]!, type: 'mutation' }),
-          }
+        ? { error: getTRPCErrorShape({ config, ctx, error, input: decoded?.[index], path: paths[index], type: 'mutation' }) as unknown }
         : { result: { data } },
     );
     const errors = results.map(([error]) => error).filter((e): e is TRPCError => e !== undefined);
@@ -126,7 +130,7 @@ export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>):
       ['content-type', 'application/json'],
     ]);
     for (const [name, value] of Object.entries(opts.responseHeaders?.(errors) ?? {})) headers.append(name, value);
-    const status = getHTTPStatusCode(untransformed as never, results.map(([error]) => error) as TRPCError[]);
+    const status = getHTTPStatusCode(untransformed as never, results.map(([error]) => error));
     const body = isBatch ? transformTRPCResponse(config, untransformed as never) : transformTRPCResponse(config, untransformed[0] as never);
     return new Response(JSON.stringify(body), { status, headers });
   };
