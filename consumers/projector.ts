@@ -23,6 +23,8 @@ export interface ProjectorDeps {
   holder: string;
   now: () => Date;
   batchSize?: number;
+  /** The shortest time between two batches' starts (default 10 ms); see {@link SerialBatcher}. */
+  minFlushIntervalMs?: number;
 }
 
 /** The durable consumer that feeds a projection. */
@@ -78,7 +80,7 @@ export class Projector {
     }
     await this.#seatConsumer(from);
     const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
-    const batcher = new SerialBatcher<JsMsg>(this.#batchSize, (batch) => this.#flush(batch));
+    const batcher = new SerialBatcher<JsMsg>(this.#batchSize, (batch) => this.#flush(batch), this.deps.minFlushIntervalMs ?? 10);
     // Callback mode: every delivered message is queued at once; the batcher flushes what has
     // queued up after the current turn of the event loop (single events when idle, full
     // batches under load). The iterator's pending count is not a safe flush signal: it can
@@ -173,17 +175,22 @@ export class Projector {
 
 /**
  * Queues messages and hands them to `flush` in order, one batch at a time, at most `max` per
- * batch. After a failure it drops everything and accepts nothing more.
+ * batch. Flushes start at most every `minIntervalMs`: an event that arrives when nothing has
+ * been flushed for that long goes at once, while a steady stream is gathered into fewer, larger
+ * batches (a projection's cost is mostly per transaction, not per row). After a failure it
+ * drops everything and accepts nothing more.
  */
 export class SerialBatcher<T> {
   #queue: T[] = [];
   #running: Promise<void> | undefined;
+  #lastStart = Number.NEGATIVE_INFINITY;
   failure: unknown = undefined;
   onFailure: (() => void) | undefined;
 
   constructor(
     private readonly max: number,
     private readonly flush: (batch: T[]) => Promise<void>,
+    private readonly minIntervalMs = 0,
   ) {}
 
   push(item: T): void {
@@ -200,7 +207,12 @@ export class SerialBatcher<T> {
   async #drain(): Promise<void> {
     await new Promise((r) => setImmediate(r));
     try {
-      while (this.#queue.length > 0) await this.flush(this.#queue.splice(0, this.max));
+      while (this.#queue.length > 0) {
+        const wait = this.#lastStart + this.minIntervalMs - performance.now();
+        if (wait > 0 && this.#queue.length < this.max) await new Promise((r) => setTimeout(r, wait));
+        this.#lastStart = performance.now();
+        await this.flush(this.#queue.splice(0, this.max));
+      }
     } catch (err) {
       this.failure = err;
       this.#queue = [];

@@ -49,25 +49,33 @@ function findBadText(v: unknown, path: string, depth = 0): string | undefined {
   return undefined;
 }
 
-const rejectBadText = t.middleware(async ({ getRawInput, next }) => {
+/** Refuses input with a NUL byte or a lone surrogate, before validation. */
+async function rejectBadText(getRawInput: () => Promise<unknown>): Promise<void> {
   const bad = findBadText(await getRawInput(), '');
   if (bad) {
     throw new MayflyError(400, 'VALIDATION_FAILED', 'text must not contain NUL bytes or lone surrogates', {
       details: [{ path: bad, message: 'contains a NUL byte or a lone surrogate', code: 'invalid_string' }],
     });
   }
+}
+
+// One middleware per kind of procedure: every level of tRPC middleware costs object copies
+// on each call.
+const textOnly = t.middleware(async ({ getRawInput, next }) => {
+  await rejectBadText(getRawInput);
   return next();
 });
-const base = t.procedure.use(rejectBadText);
 
 /** Tenant-scoped procedures: the edge has resolved `X-App-ID`, so `ctx.tenant` is a string. */
-const requireTenant = t.middleware(({ ctx, next }) => {
+const tenantOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
   if (ctx.tenant === null) throw new Error('tenant procedure reached without a tenant');
-  return next({ ctx: { ...ctx, tenant: ctx.tenant } });
+  await rejectBadText(getRawInput);
+  return next({ ctx: { tenant: ctx.tenant } });
 });
 
 /** Admin procedures: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
-const requireAdmin = t.middleware(({ ctx, next }) => {
+const adminOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
+  await rejectBadText(getRawInput);
   checkAdminToken(ctx.services.config.ADMIN_TOKEN, ctx.authorization);
   return next();
 });
@@ -75,9 +83,9 @@ const requireAdmin = t.middleware(({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 /** No tenant needed (health-like procedures). */
-export const publicProcedure = base;
+export const publicProcedure = t.procedure.use(textOnly);
 /** Every module's procedures: `ctx.tenant` is the calling app. */
-export const tenantProcedure = base.use(requireTenant);
+export const tenantProcedure = t.procedure.use(tenantOnly);
 /** Operator procedures (no X-App-ID). */
-export const adminProcedure = base.use(requireAdmin);
+export const adminProcedure = t.procedure.use(adminOnly);
 export { ZodError };
