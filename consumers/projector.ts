@@ -27,6 +27,13 @@ export interface ProjectorDeps {
   minFlushIntervalMs?: number;
 }
 
+/** A delivered message, decoded on arrival. */
+interface Delivered {
+  m: JsMsg;
+  event?: AnyEvent;
+  expired?: true;
+}
+
 /** The durable consumer that feeds a projection. */
 export const durableName = (projection: string) => `projection_${projection}`;
 
@@ -80,14 +87,15 @@ export class Projector {
     }
     await this.#seatConsumer(from);
     const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
-    const batcher = new SerialBatcher<JsMsg>(this.#batchSize, (batch) => this.#flush(batch), this.deps.minFlushIntervalMs ?? 10);
-    // Callback mode: every delivered message is queued at once; the batcher flushes what has
-    // queued up after the current turn of the event loop (single events when idle, full
-    // batches under load). The iterator's pending count is not a safe flush signal: it can
-    // report messages that never arrive, leaving a tail unflushed until redelivery.
+    const batcher = new SerialBatcher<Delivered>(this.#batchSize, (batch) => this.#flush(batch), this.deps.minFlushIntervalMs ?? 10);
+    // Callback mode: every delivered message is decoded and queued at once (while the batch
+    // before it is being written); the batcher flushes what has queued up after the current
+    // turn of the event loop (single events when idle, full batches under load). The
+    // iterator's pending count is not a safe flush signal: it can report messages that never
+    // arrive, leaving a tail unflushed until redelivery.
     const messages = await consumer.consume({
       max_messages: this.#batchSize * 2,
-      callback: (m) => batcher.push(m),
+      callback: (m) => batcher.push(this.#decode(m)),
     });
     batcher.onFailure = () => void messages.stop();
     const onAbort = () => void messages.stop();
@@ -116,7 +124,9 @@ export class Projector {
     }
     await jsm.consumers.add(this.#stream, {
       durable_name: name,
-      ack_policy: AckPolicy.Explicit,
+      // Batches are applied in stream order, so acknowledging a batch's last message
+      // acknowledges the batch: one ack per transaction instead of one per event.
+      ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
       ack_wait: nanos(60_000),
@@ -125,23 +135,26 @@ export class Projector {
     });
   }
 
-  async #flush(batch: JsMsg[]): Promise<void> {
-    const { db, metrics, now, broker, log } = this.deps;
+  /** An event ready to apply, an expiry marker (the subject's message reached its TTL), or junk. */
+  #decode(m: JsMsg): Delivered {
+    if (m.headers?.get(MARKER_REASON_HEADER)) return { m, expired: true };
+    const parsed = AnyEvent.safeParse(parseJson(m.data));
+    if (parsed.success) return { m, event: parsed.data };
+    this.deps.metrics.eventsInvalid.inc({ projection: this.projection.name });
+    this.deps.log.warn({ projection: this.projection.name, seq: m.seq, subject: m.subject }, 'skipping an event that fails its schema');
+    return { m };
+  }
+
+  async #flush(delivered: Delivered[]): Promise<void> {
+    const { db, metrics, now, broker } = this.deps;
     const name = this.projection.name;
     const events: ProjectedEvent[] = [];
     const expiredSubjects: string[] = [];
-    for (const m of batch) {
-      if (m.headers?.get(MARKER_REASON_HEADER)) {
-        expiredSubjects.push(m.subject);
-        continue;
-      }
-      const parsed = AnyEvent.safeParse(parseJson(m.data));
-      if (parsed.success) events.push({ seq: m.seq, subject: m.subject, event: parsed.data });
-      else {
-        metrics.eventsInvalid.inc({ projection: name });
-        log.warn({ projection: name, seq: m.seq, subject: m.subject }, 'skipping an event that fails its schema');
-      }
+    for (const d of delivered) {
+      if (d.expired) expiredSubjects.push(d.m.subject);
+      else if (d.event) events.push({ seq: d.m.seq, subject: d.m.subject, event: d.event });
     }
+    const batch = delivered.map((d) => d.m);
     const lastSeq = batch[batch.length - 1]!.seq;
     const applied = await db.transaction(async (tx) => {
       const rows = await tx.query<{ last_seq: number }>(
@@ -160,7 +173,7 @@ export class Projector {
       }
       return fresh.length;
     });
-    for (const m of batch) m.ack();
+    batch[batch.length - 1]!.ack(); // AckPolicy.All: covers the whole batch
     broker.nc.publish(checkpointSubject(name), JSON.stringify({ stream: this.#stream, seq: lastSeq }));
     metrics.eventsApplied.inc({ projection: name }, applied);
     metrics.projectionCheckpoint.set({ projection: name, stream: this.#stream }, lastSeq);
