@@ -79,7 +79,7 @@ for (let r = 0; r < ROUNDS; r++) {
   await db.exec('TRUNCATE bench_drafts');
   t = performance.now();
   for (let i = 0; i < EVENTS; i += BATCH) {
-    const rows = backlog.slice(i, i + BATCH).map(({ event }, k) => ({ ...(event.data as { draft_id: string; content: string; created_at: string; expires_at: string }), tenant: event.tenant, seq: i + k + 1 }));
+    const rows = backlog.slice(i, i + BATCH).map(({ event }, k) => ({ ...(event.data), tenant: event.tenant, seq: i + k + 1 }));
     await db.query(
       `INSERT INTO bench_drafts (tenant, id, content, created_at, expires_at, last_seq)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[])`,
