@@ -3,7 +3,7 @@
 // the latency at half of the peak rate.
 //
 //   npm run bench -- write-path [--seconds 10] [--rounds 3]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,13 +25,19 @@ await baseline.stop();
 const dataDir = mkdtempSync(join(tmpdir(), 'mayfly-bench-'));
 const mayfly = await startServer(['node', '--import', 'tsx', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED });
 const headers = { 'X-App-ID': 'bench' };
-const trpc = await rounds(ROUNDS, 3, (s) => load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: s ?? SECONDS }));
+const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${mayfly.child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
+const rssAtLoad: number[] = [];
+const trpc = await rounds(ROUNDS, 3, async (s) => {
+  const r = await load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: s ?? SECONDS });
+  rssAtLoad.push(rssMiB()); // the service process (nats-server is a child of its own)
+  return r;
+});
 const rest = await rounds(ROUNDS, 3, (s) => load({ url: `${mayfly.url}/api/v1/drafts`, body: JSON.stringify(body), headers, connections: CONNECTIONS, seconds: s ?? SECONDS }));
 const half = await load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(trpc.rps / 2) });
 await mayfly.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
-const summary = { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps };
+const summary = { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps, service_rss_mib_at_load: rssAtLoad };
 const range = (r: { runs: { rps: number }[] }) => `${fmt(Math.min(...r.runs.map((x) => x.rps)), 0)}-${fmt(Math.max(...r.runs.map((x) => x.rps)), 0)}`;
 console.log(
   table(
@@ -44,5 +50,6 @@ console.log(
     ],
   ),
 );
+console.log(`service RSS after each round of tRPC load (MiB): ${rssAtLoad.map((x) => fmt(x, 0)).join(', ')}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/write-path.json', JSON.stringify(summary, null, 2));

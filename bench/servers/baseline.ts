@@ -15,4 +15,4 @@ const router = t.router({
 });
 const app = new Hono();
 app.use('/trpc/*', trpcServer({ router }));
-serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => console.log(`baseline listening on :${info.port}`));
+serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: '127.0.0.1' }, (info) => console.log(`baseline listening on :${info.port}`));

@@ -12,9 +12,9 @@ import type { Metrics } from '../metrics.ts';
 import { appRouter } from '../router.ts';
 import { MayflyError } from '../errors.ts';
 import { describeError, envelope, type DescribedError } from './error-body.ts';
-import { buildOpenApiDocument, REST_PREFIX } from './openapi.ts';
-import { matchRoute, restRoutes } from './procedures.ts';
-import { createRestBridge, type RestCall } from './rest-bridge.ts';
+import type { buildOpenApiDocument } from './openapi.ts';
+import { matchRoute, REST_PREFIX, restRoutes } from './procedures.ts';
+import type { createRestBridge, RestCall } from './rest-bridge.ts';
 import { idempotency } from './idempotency.ts';
 import { trpcMutations } from './trpc-mutations.ts';
 import { databaseCounter, memoryCounter, rateLimit } from './rate-limit.ts';
@@ -182,7 +182,7 @@ export function createApp(deps: AppDeps) {
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
   });
-  app.get('/openapi.json', (c) => c.json((openapi ??= buildOpenApiDocument(appRouter, VERSION))));
+  app.get('/openapi.json', async (c) => c.json((openapi ??= (await import('./openapi.ts')).buildOpenApiDocument(appRouter, VERSION))));
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Mayfly API' }));
 
   const onTrpcError = ({ error, path, ctx }: { error: TRPCError; path?: string; ctx?: unknown }) =>
@@ -215,12 +215,16 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  const rest = createRestBridge(appRouter);
+  // The REST twin's library is the largest part of start-up: it loads after the service is
+  // up (requests that arrive first wait for it).
+  let rest: ReturnType<typeof createRestBridge> | undefined;
+  const restBridge = async () => (rest ??= (await import('./rest-bridge.ts')).createRestBridge(appRouter));
+  setTimeout(() => void restBridge(), 0).unref();
   app.all(`${REST_PREFIX}/*`, async (c) => {
     const route = matchRoute(routes, c.req.method, c.req.path.slice(REST_PREFIX.length));
     const url = new URL(c.req.url);
     const call: RestCall = { context: contextFor(c), successStatus: route?.successStatus ?? 200 };
-    const res = await rest(c.req.raw, `${url.pathname.slice(REST_PREFIX.length)}${url.search}`, () => c.req.text(), call);
+    const res = await (await restBridge())(c.req.raw, `${url.pathname.slice(REST_PREFIX.length)}${url.search}`, () => c.req.text(), call);
     if (res.ok) return res;
     if (call.error) logServerError(call.error, route?.procedure, logOf(c));
     return fail(c, call.error ? describeError(call.error) : restFallback(res.status));

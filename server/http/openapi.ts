@@ -1,9 +1,9 @@
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import { ErrorEnvelope } from '@mayfly/contracts';
 import type { AnyRouter } from '@trpc/server';
-import { restRoutes } from './procedures.ts';
+import { REST_PREFIX, restRoutes } from './procedures.ts';
 
-export const REST_PREFIX = '/api/v1';
+export { REST_PREFIX };
 
 const ERROR_DESCRIPTIONS: Record<string, string> = {
   '400': 'Invalid input, malformed JSON, or a missing/malformed X-App-ID header',

@@ -1,6 +1,9 @@
 import type { AnyRouter } from '@trpc/server';
 import type { Meta } from '../trpc.ts';
 
+/** Where the REST twin of the tRPC procedures is mounted. */
+export const REST_PREFIX = '/api/v1';
+
 /** A procedure reachable over REST: its tRPC path, HTTP method and route. */
 export interface RestRoute {
   procedure: string;

@@ -60,6 +60,9 @@ export async function startNatsServer(opts: {
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.storeDir, '-P', pidFile];
   const child = spawn(opts.bin, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal (or a signal to Mayfly's group) reaches
+    // Mayfly, which stops its consumers first and the broker last, not both at once.
+    detached: true,
   });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);

@@ -6,7 +6,7 @@ import type { Logger } from '../../logger.ts';
 import { ApnsSessions } from './apns/client.ts';
 import { ProviderTokens } from './apns/provider-token.ts';
 import { notConfigured, type ApnsSettings, type StoreKitSettings } from './settings.ts';
-import { ReceiptVerifier } from './storekit/verify.ts';
+import type { ReceiptVerifier } from './storekit/verify.ts';
 
 /** What a running Mayfly keeps for iOS: the APNs sessions and provider token, the verifiers. */
 interface IosClients {
@@ -76,6 +76,9 @@ export function receiptVerifier(s: Services, settings: StoreKitSettings, log: Lo
     },
     async () => {
       const roots = await Promise.all(settings.rootCertFiles.map((f) => readSetting(f, 'APPLE_ROOT_CERTS', log)));
+      // Apple's library is loaded on first use: most deployments never verify a receipt, and
+      // it is a tenth of the service's start-up time.
+      const { ReceiptVerifier } = await import('./storekit/verify.ts');
       try {
         return new ReceiptVerifier(roots, settings, s.now);
       } catch (err) {
