@@ -24,6 +24,15 @@ async function until(t0: number, probe: () => Promise<boolean>): Promise<number>
   }
 }
 
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts `command` in its own process group; ms to /health (or `/`) and to the first write. */
 async function start(command: string[], env: Record<string, string>, write: boolean) {
   const t0 = performance.now();
@@ -47,6 +56,9 @@ async function start(command: string[], env: Record<string, string>, write: bool
       process.kill(-child.pid!, 'SIGTERM');
       await exited;
     }
+    // npm exits before the service it started has finished shutting down: wait for the whole
+    // process group, so the next start does not find the last one still answering.
+    while (groupAlive(child.pid!)) await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const available = readdirSync(new URL('.', import.meta.url))
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts'].includes(f))
+  .filter((f) => f.endsWith('.ts') && !['run.ts', 'lib.ts', 'harness.ts'].includes(f))
   .map((f) => f.replace(/\.ts$/, ''));
 const [name, ...rest] = process.argv.slice(2);
 if (name && !available.includes(name)) {
