@@ -14,7 +14,6 @@ import {
   botTaskFilter,
   tenantBotsFilter,
 } from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
 import { MayflyError, badRequest, notFound } from '../../errors.ts';
 import { zodDetails } from '../../http/error-body.ts';
 import { newEvent } from '../../events/publisher.ts';
@@ -23,6 +22,7 @@ import { router, tenantProcedure } from '../../trpc.ts';
 import { botOutputsProjection, evolve } from './projection/apply.ts';
 import { findTask, listTasks } from './projection/queries.ts';
 import { checkNotifyTarget } from './notify.ts';
+import { outcomeWaiters } from './outcomes.ts';
 import { parseJson } from '../../events/decode.ts';
 
 const tags = ['bots'];
@@ -32,30 +32,6 @@ function taskFrom(event: AnyEvent, seq: number): BotTask | null {
   if (!event.type.startsWith('bot.')) return null;
   const { tenant: _t, last_seq: _s, ...task } = evolve(event as Parameters<typeof evolve>[0], seq);
   return BotTask.parse(task);
-}
-
-/** Waits up to `ms` for the task's outcome on core NATS (no database polling); null on timeout. */
-async function awaitOutcome(s: Services, tenant: string, taskId: string, ms: number, publish: () => Promise<void>): Promise<BotTask | null> {
-  const sub = s.broker.nc.subscribe(botTaskFilter(tenant, taskId));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await publish(); // subscribed first: the outcome can not slip past
-    if (ms === 0) return null;
-    const outcome = (async () => {
-      for await (const m of sub) {
-        if (m.subject.endsWith('.requested')) continue;
-        const parsed = AnyEvent.safeParse(m.json());
-        const task = parsed.success ? taskFrom(parsed.data, 0) : null;
-        if (task) return task;
-      }
-      return null;
-    })();
-    const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
-    return await Promise.race([outcome, timeout]);
-  } finally {
-    clearTimeout(timer);
-    sub.unsubscribe();
-  }
 }
 
 /** The bots router: execute a task, read it back, follow a tenant's tasks live. */
@@ -94,7 +70,7 @@ export const botsRouter = router({
           now,
           taskId,
         );
-        const done = await awaitOutcome(s, ctx.tenant, taskId, input.wait_ms ?? DEFAULT_WAIT_MS, async () => {
+        const done = await outcomeWaiters(s, (e) => taskFrom(e, 0)).wait(ctx.tenant, taskId, input.wait_ms ?? DEFAULT_WAIT_MS, async () => {
           await s.events.publish(requested, botSubject(ctx.tenant, taskId, 'requested'), { ttlSeconds: ttl });
         });
         return done ?? { task_id: taskId, task_type: input.task_type, status: 'pending' as const, created_at: requested.occurred_at, expires_at: expiresAt };
