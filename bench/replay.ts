@@ -41,8 +41,9 @@ await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion);
 
 // N draft.saved events, as the API publishes them (a 200-character draft each).
 const t0 = performance.now();
-const now = new Date();
-const expires = new Date(now.getTime() + 7 * 86_400_000).toISOString();
+// Written over the last hour, one every few milliseconds, each kept for a week (as drafts are:
+// a million drafts saved in one millisecond would pile every index entry onto one key).
+const start = Date.now() - 3_600_000;
 const content = 'x'.repeat(200);
 for (let sent = 0; sent < EVENTS; ) {
   const n = Math.min(2_000, EVENTS - sent);
@@ -50,7 +51,9 @@ for (let sent = 0; sent < EVENTS; ) {
     Array.from({ length: n }, (_, i) => {
       const tenant = `bench-${(sent + i) % TENANTS}`;
       const id = randomUUID();
-      const event = newEvent('draft.saved', tenant, { draft_id: id, content, created_at: now.toISOString(), expires_at: expires }, now);
+      const at = new Date(start + Math.floor(((sent + i) * 3_600_000) / EVENTS));
+      const expires = new Date(at.getTime() + 7 * 86_400_000).toISOString();
+      const event = newEvent('draft.saved', tenant, { draft_id: id, content, created_at: at.toISOString(), expires_at: expires }, at);
       return broker.js.publish(draftSubject(tenant, id), JSON.stringify(event), { msgID: event.id });
     }),
   );

@@ -146,6 +146,11 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
   it.skipIf(skip)('rebuilds a table emptied by hand while a writer keeps writing and reading', async () => {
     const app = `ops.rebuild.${name}`;
     const before: string[] = [];
+    const indexDefs = async () =>
+      (await m.db.query<{ indexname: string; indexdef: string }>("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'drafts' ORDER BY indexname")).map(
+        (i) => `${i.indexname}: ${i.indexdef.replace(/ ON \S+ /, ' ON drafts ')}`,
+      );
+    const indexesBefore = await indexDefs();
     for (let i = 0; i < 120; i++) before.push(await createDraft(app, `before ${i}`));
     for (const id of before.slice(0, 10)) expect((await rest(`/drafts/${id}`, { method: 'DELETE', headers: { 'X-App-ID': app } })).status).toBe(200);
     await settled();
@@ -178,6 +183,8 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     // Indexes keep the names migrations gave them.
     const indexes = await m.db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'drafts' ORDER BY indexname");
     expect(indexes.map((i) => i.indexname)).toEqual(['drafts_by_expiry', 'drafts_by_last_seq', 'drafts_by_tenant_created', 'drafts_pkey']);
+    // ... and the same definitions (the shadow builds its secondary indexes after the bulk load).
+    expect(await indexDefs()).toEqual(indexesBefore);
     const runs = (await (await admin('/replays')).json()) as { items: { id: number; status: string; progress: number }[] };
     expect(runs.items[0]).toMatchObject({ id: report.run, status: 'finished', progress: 1 });
     const metrics = await (await m.app!.request('/metrics')).text();

@@ -11,7 +11,7 @@ import { decodeBatch } from './decode.ts';
 import { startSequence } from './from.ts';
 import { readStream } from './read-stream.ts';
 import { abandonRun, advanceRun, insertRun, runningReplay, type RunRow } from './runs.ts';
-import { createShadow, dropShadow, liveSchema, qualified, shadowSchema, useShadow } from './shadow.ts';
+import { buildMissingIndexes, createShadow, dropShadow, liveSchema, qualified, shadowSchema, useShadow } from './shadow.ts';
 import { swapAll, swapApp, type SwapContext, type SwapOutcome } from './swap.ts';
 
 export interface ReplayDeps {
@@ -129,21 +129,31 @@ export async function replayProjection(deps: ReplayDeps, o: ReplayOptions): Prom
     const events0 = r.events;
 
     // 1. Bulk: up to close to the head, the live projector untouched.
-    for await (const batch of readStream(broker, { stream, filter, fromSeq: run.last_seq + 1, batchSize, stopWhenPendingBelow: batchSize, signal })) {
-      const decoded = decodeBatch(batch.msgs);
-      invalid += decoded.invalid;
+    // One batch is written while the next is read and decoded: the stream and the database
+    // work at the same time, and batches still commit one after another, in order.
+    const write = async (decoded: ReturnType<typeof decodeBatch>, pending: number) => {
       const applied = await db.transaction(async (tx) => {
         await useShadow(tx, schema);
         const [row] = await tx.query<{ last_seq: number }>('SELECT last_seq FROM replay_runs WHERE id = $1 FOR UPDATE', [r.id]);
         const n = await applyBatch(tx, p, decoded, row!.last_seq, deps.now());
-        await advanceRun(tx, r.id, Math.max(row!.last_seq, decoded.lastSeq), n, batch.pending);
+        await advanceRun(tx, r.id, Math.max(row!.last_seq, decoded.lastSeq), n, pending);
         return n;
       });
       r.last_seq = Math.max(r.last_seq, decoded.lastSeq);
       r.events += applied;
-      o.onProgress?.({ run: r.id, events: r.events, applied: r.events - events0, pending: batch.pending, lastSeq: r.last_seq });
+      o.onProgress?.({ run: r.id, events: r.events, applied: r.events - events0, pending, lastSeq: r.last_seq });
+    };
+    let writing: Promise<void> | undefined;
+    for await (const batch of readStream(broker, { stream, filter, fromSeq: run.last_seq + 1, batchSize, stopWhenPendingBelow: batchSize, signal })) {
+      const decoded = decodeBatch(batch.msgs);
+      invalid += decoded.invalid;
+      await writing; // a failed write stops the replay here; it resumes from the last commit
+      writing = write(decoded, batch.pending);
+      writing.catch(() => undefined); // awaited above or below; never unhandled meanwhile
     }
+    await writing;
     if (lost.signal.aborted) throw new OpsError(`lost the replay lease of ${p.name}; run the command again to resume`);
+    if (!signal?.aborted) await buildMissingIndexes(db, live, schema, table);
     const report = (status: ReplayReport['status'], swap?: SwapOutcome): ReplayReport => {
       const seconds = (performance.now() - started) / 1000;
       return {

@@ -21,14 +21,35 @@ export async function liveSchema(q: Queryable): Promise<string> {
 
 /**
  * Creates the run's schema and, in it, an empty copy of the live table under the live name
- * (columns, defaults, constraints, indexes): the projection's own `apply` writes there once the
- * schema leads the search path, with no change to the projection.
+ * (columns, defaults, constraints, unique indexes): the projection's own `apply` writes there
+ * once the schema leads the search path, with no change to the projection. The other indexes
+ * are built once the bulk of the rows is in ({@link buildMissingIndexes}): one index build is
+ * much cheaper than maintaining the index row by row.
  */
 export async function createShadow(db: Database, schema: string, live: string, table: string): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
     await tx.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (LIKE ${qualified(live, table)} INCLUDING ALL)`);
+    for (const index of await indexesOf(tx, schema, table)) {
+      if (!index.shape.startsWith('UNIQUE ')) await tx.query(`DROP INDEX ${qualified(schema, index.name)}`);
+    }
   });
+}
+
+/** Builds the live table's indexes that the shadow does not have yet (before the swap). */
+export async function buildMissingIndexes(q: Queryable, live: string, schema: string, table: string): Promise<number> {
+  const have = (await indexesOf(q, schema, table)).map((i) => i.shape);
+  let built = 0;
+  for (const index of await indexesOf(q, live, table)) {
+    const i = have.indexOf(index.shape);
+    if (i >= 0) {
+      have.splice(i, 1);
+      continue;
+    }
+    await q.query(`CREATE ${index.shape.startsWith('UNIQUE ') ? 'UNIQUE INDEX' : 'INDEX'} ON ${qualified(schema, table)} ${index.shape.replace(/^UNIQUE /, '')}`);
+    built += 1;
+  }
+  return built;
 }
 
 /**
