@@ -13,7 +13,8 @@ import { openLeaseBucket } from '../consumers/lease.ts';
 import { loadConfig } from '../server/config.ts';
 import { migrate } from '../server/db/migrate.ts';
 import { openDatabase } from '../server/db/open.ts';
-import { newEvent } from '../server/events/publisher.ts';
+import { EventPublisher, newEvent } from '../server/events/publisher.ts';
+import { createMetrics } from '../server/metrics.ts';
 import { createLogger } from '../server/logger.ts';
 import { migrationSources, projections } from '../server/modules/index.ts';
 import { connectBroker } from '../server/nats/connect.ts';
@@ -37,7 +38,7 @@ const log = createLogger('warn');
 const db = await openDatabase(database.url, '.');
 await migrate(db, migrationSources);
 const broker = await connectBroker(nats.url, log);
-await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion);
+const publisher = new EventPublisher(broker, createMetrics(), await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion));
 
 // N draft.saved events, as the API publishes them (a 200-character draft each).
 const t0 = performance.now();
@@ -46,7 +47,7 @@ const t0 = performance.now();
 const start = Date.now() - 3_600_000;
 const content = 'x'.repeat(200);
 for (let sent = 0; sent < EVENTS; ) {
-  const n = Math.min(2_000, EVENTS - sent);
+  const n = Math.min(5_000, EVENTS - sent);
   await Promise.all(
     Array.from({ length: n }, (_, i) => {
       const tenant = `bench-${(sent + i) % TENANTS}`;
@@ -54,7 +55,7 @@ for (let sent = 0; sent < EVENTS; ) {
       const at = new Date(start + Math.floor(((sent + i) * 3_600_000) / EVENTS));
       const expires = new Date(at.getTime() + 7 * 86_400_000).toISOString();
       const event = newEvent('draft.saved', tenant, { draft_id: id, content, created_at: at.toISOString(), expires_at: expires }, at);
-      return broker.js.publish(draftSubject(tenant, id), JSON.stringify(event), { msgID: event.id });
+      return publisher.publish(event, draftSubject(tenant, id));
     }),
   );
   sent += n;
@@ -127,6 +128,7 @@ console.log(`${EVENTS} draft events, batch ${BATCH}; RSS before the replay ${fmt
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/replay.json', JSON.stringify(summary, null, 2));
 
+publisher.close();
 await broker.close();
 await db.close();
 await database.drop();
