@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import autocannon from 'autocannon';
-import { median } from './lib.ts';
+import { median, percentile } from './lib.ts';
 
 /** Pins this process (the load generator) to the last core, servers to the first. */
 export function pinSelfToLoadCore(): void {
@@ -72,4 +73,54 @@ export async function rounds(n: number, warmupSeconds: number, run: (seconds?: n
   const runs: LoadResult[] = [];
   for (let i = 0; i < n; i++) runs.push(await run());
   return { runs, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+}
+
+/**
+ * An open-loop load at a steady rate: one request every 1/rate seconds over at most
+ * `connections` keep-alive connections, each timed from when it was due (so a stall counts
+ * for every request it delays). autocannon's rate limit is not that: each connection sends its
+ * whole per-second quota at the start of every second, so its latencies at a given rate
+ * measure how long a one-second burst takes to drain.
+ */
+export async function paced(opts: { url: string; body?: string; headers?: Record<string, string>; rate: number; seconds: number; connections: number }): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
+  const url = new URL(opts.url);
+  const headers = { 'content-type': 'application/json', ...opts.headers, ...(opts.body ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}) };
+  const send = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ agent, method: opts.body ? 'POST' : 'GET', host: url.hostname, port: url.port, path: url.pathname + url.search, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const total = Math.round(opts.rate * opts.seconds);
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  for (let sent = 0; sent < total; ) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * opts.rate) + 1);
+    for (; sent < due; sent++) {
+      const dueAt = start + (sent * 1000) / opts.rate;
+      const p = send().then(
+        (status) => {
+          latencies.push(performance.now() - dueAt);
+          if (status < 200 || status >= 300) non2xx++;
+        },
+        () => void errors++,
+      );
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(inFlight);
+  const rps = total / ((performance.now() - start) / 1000);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { rps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, non2xx };
 }

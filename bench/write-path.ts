@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { load, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
+import { load, paced, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
 import { fmt, table } from './lib.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } }, allowPositionals: true });
@@ -20,6 +20,7 @@ pinSelfToLoadCore();
 const body = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };
 const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);
 const base = await rounds(ROUNDS, 3, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
+const baseHalf = await paced({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(base.rps / 2) });
 await baseline.stop();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mayfly-bench-'));
@@ -33,11 +34,14 @@ const trpc = await rounds(ROUNDS, 3, async (s) => {
   return r;
 });
 const rest = await rounds(ROUNDS, 3, (s) => load({ url: `${mayfly.url}/api/v1/drafts`, body: JSON.stringify(body), headers, connections: CONNECTIONS, seconds: s ?? SECONDS }));
-const half = await load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(trpc.rps / 2) });
+// Latency at half of the peak rate, evenly paced (see `paced`); autocannon's own rate limit
+// sends each second's requests in one burst, shown alongside for comparison.
+const half = await paced({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(trpc.rps / 2) });
+const halfBurst = await load({ url: `${mayfly.url}/trpc/drafts.create`, body: JSON.stringify({ json: body }), headers, connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(trpc.rps / 2) });
 await mayfly.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
-const summary = { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps, service_rss_mib_at_load: rssAtLoad };
+const summary = { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, half_peak_trpc_autocannon_bursts: halfBurst, half_peak_baseline: baseHalf, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps, service_rss_mib_at_load: rssAtLoad };
 const range = (r: { runs: { rps: number }[] }) => `${fmt(Math.min(...r.runs.map((x) => x.rps)), 0)}-${fmt(Math.max(...r.runs.map((x) => x.rps)), 0)}`;
 console.log(
   table(
@@ -46,7 +50,9 @@ console.log(
       ['stock tRPC no-I/O mutation', fmt(base.rps, 0), range(base), fmt(base.p50), fmt(base.p99), '1.00'],
       ['drafts.create over tRPC', fmt(trpc.rps, 0), range(trpc), fmt(trpc.p50), fmt(trpc.p99), fmt(summary.ratio_trpc, 2)],
       ['drafts.create over REST', fmt(rest.rps, 0), range(rest), fmt(rest.p50), fmt(rest.p99), fmt(summary.ratio_rest, 2)],
-      [`tRPC at half of peak (${Math.round(trpc.rps / 2)}/s)`, fmt(half.rps, 0), '', fmt(half.p50), fmt(half.p99), ''],
+      [`stock at half of its peak (${Math.round(base.rps / 2)}/s), evenly paced`, fmt(baseHalf.rps, 0), '', fmt(baseHalf.p50), fmt(baseHalf.p99), ''],
+      [`tRPC at half of peak (${Math.round(trpc.rps / 2)}/s), evenly paced`, fmt(half.rps, 0), '', fmt(half.p50), fmt(half.p99), ''],
+      [`the same rate, autocannon (1-second bursts)`, fmt(halfBurst.rps, 0), '', fmt(halfBurst.p50), fmt(halfBurst.p99), ''],
     ],
   ),
 );
