@@ -107,22 +107,21 @@ export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>):
       }),
     );
 
+    // What each error's shape names (the call's path and input), as in tRPC's handler.
+    const about: { path: string | undefined; input: unknown }[] = paths.map((path, index) => ({ path, input: decoded?.[index] }));
     // A result tRPC can only stream fails as in tRPC's handler: in a batch, that call alone (not
-    // reported to onError); alone, the whole request, with no path.
+    // reported to onError); alone, the whole request, naming no path or input.
     for (let i = 0; i < results.length; i++) {
       if (results[i]![0] || !isDataStream(results[i]![1])) continue;
       const error = new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Cannot use stream-like response in non-streaming request - use httpBatchStreamLink' });
-      if (isBatch) results[i] = [error, undefined];
-      else {
+      results[i] = [error, undefined];
+      if (!isBatch) {
         opts.onError?.({ error, path: undefined, ctx, type: 'mutation' });
-        results[i] = [error, undefined];
-        paths[i] = undefined as never;
+        about[i] = { path: undefined, input: undefined };
       }
     }
     const untransformed = results.map(([error, data], index) =>
-      error
-        ? { error: getTRPCErrorShape({ config, ctx, error, input: decoded?.[index], path: paths[index], type: 'mutation' }) as unknown }
-        : { result: { data } },
+      error ? { error: getTRPCErrorShape({ config, ctx, error, ...about[index]!, type: 'mutation' }) as unknown } : { result: { data } },
     );
     const errors = results.map(([error]) => error).filter((e): e is TRPCError => e !== undefined);
     const headers = new Headers([
