@@ -2,6 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
+import { openDatabase } from '../server/db/open.ts';
+import type { Database } from '../server/db/database.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { migrationSources } from '../server/modules/index.ts';
+import { databaseCounter } from '../server/http/rate-limit.ts';
 
 const pgSkip = DATABASES.find((d) => d.name === 'postgres')!.skip;
 // A pinned clock in the middle of a minute: no window boundary falls inside a test.
@@ -52,6 +57,41 @@ describe('rate limits', () => {
       expect((await list()).status).toBe(429);
     } finally {
       await m.stop();
+    }
+  });
+});
+
+describe('rate-limit counts on PostgreSQL', () => {
+  it.skipIf(pgSkip)('give every concurrent request across instances its own exact count, one statement per turn', async () => {
+    await using database = await testDatabaseUrl('postgres');
+    const dbs = [await openDatabase(database.url, '.'), await openDatabase(database.url, '.')];
+    try {
+      await migrate(dbs[0]!, migrationSources);
+      const statements: string[] = [];
+      const counted = dbs.map(
+        (db): Database => ({
+          ...db,
+          query<R>(sql: string, params?: unknown[]) {
+            statements.push(sql);
+            return db.query<R>(sql, params);
+          },
+        }),
+      );
+      const [one, two] = counted.map((db) => databaseCounter(db));
+      const start = Date.parse('2031-05-05T12:00:00.000Z');
+      const end = start + 60_000;
+      // Two instances, 50 requests each in one turn, for one bucket; and a few for another.
+      const counts = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? one! : two!).increment('app:a|drafts.create', start, end)));
+      const others = await Promise.all([one!.increment('app:b|drafts.create', start, end), one!.increment('app:b|drafts.create', start, end)]);
+      expect([...counts].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(others).toEqual([1, 2]);
+      expect(statements.length).toBe(3); // one per instance for the first turn, one for the second
+      // The next window starts over; the stored count is the sum.
+      expect(await one!.increment('app:a|drafts.create', end, end + 60_000)).toBe(1);
+      const [row] = await dbs[0]!.query<{ count: number }>("SELECT count FROM rate_windows WHERE bucket = 'app:a|drafts.create' AND window_start = $1", [new Date(start).toISOString()]);
+      expect(row?.count).toBe(100);
+    } finally {
+      for (const db of dbs) await db.close();
     }
   });
 });
