@@ -141,15 +141,16 @@ describe.each(DATABASES)('a stream with a 2-second max-age, on $name', ({ name, 
       await mayfly.services.events.publish(newEvent('draft.saved', 'age-app', data, now), draftSubject('age-app', id));
       await mayfly.services.consistency.settle('drafts', 'DRAFTS', draftSubject('age-app', id));
       expect(await mayfly.db.query('SELECT 1 FROM drafts WHERE id = $1', [id])).toHaveLength(1);
+      // A pass records its report after its deletes commit: wait for both.
       await vi.waitFor(
         async () => {
           expect((await mayfly.broker.jsm.streams.info('DRAFTS')).state.messages).toBe(0);
           expect(await mayfly.db.query('SELECT 1 FROM drafts WHERE id = $1', [id])).toHaveLength(0);
+          const runs = await mayfly.db.query<{ report: { rows: { drafts: { source_gone: number } } } }>('SELECT report FROM reconciler_runs');
+          expect(runs.reduce((n, r) => n + r.report.rows.drafts.source_gone, 0)).toBe(1);
         },
         { timeout: 8_000, interval: 200 },
       );
-      const runs = await mayfly.db.query<{ report: { rows: { drafts: { source_gone: number } } } }>('SELECT report FROM reconciler_runs');
-      expect(runs.reduce((n, r) => n + r.report.rows.drafts.source_gone, 0)).toBe(1);
     } finally {
       await mayfly.stop();
     }
