@@ -1,12 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMayflyClient, type Draft } from '@mayfly/contracts';
 import { openDatabase } from '../server/db/open.ts';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { startTestNats } from './support/nats.ts';
-import { killAllSpawned, spawnMayfly, type MayflyProcess } from './support/process.ts';
+import { killAllSpawned, ROOT, spawnMayfly, type MayflyProcess } from './support/process.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -18,6 +19,15 @@ afterAll(() => {
   killAllSpawned();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const post = (base: string, path: string, body: unknown, appId: string) =>
   fetch(`${base}/api/v1${path}`, {
@@ -50,6 +60,30 @@ describe('the real process', () => {
     } finally {
       await proc.kill('SIGTERM');
     }
+  });
+
+  it('stops within seconds on a Ctrl-C to its process group, leaving no nats-server behind', async () => {
+    const dataDir = tempDir();
+    const proc = await spawnMayfly({ DATA_DIR: dataDir });
+    const natsPid = Number(readFileSync(join(dataDir, 'nats', 'nats-server.pid'), 'utf8'));
+    expect(alive(natsPid)).toBe(true);
+    const started = Date.now();
+    await proc.kill('SIGINT'); // to the whole group, as a terminal does
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(proc.output()).toContain('"msg":"stopped"');
+    expect(alive(natsPid)).toBe(false);
+  });
+
+  it('takes its nats-server down when it exits without stopping it', async () => {
+    // The server runs in its own process group, so nothing else would stop it.
+    const storeDir = join(tempDir(), 'nats');
+    const script = `import { startNatsServer } from './server/nats/embedded-server.ts';
+      await startNatsServer({ bin: process.env.NATS_SERVER_BIN ?? 'nats-server', storeDir: ${JSON.stringify(storeDir)} });
+      process.exit(3);`;
+    const child = spawn('node', ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(3);
+    const natsPid = Number(readFileSync(join(storeDir, 'nats-server.pid'), 'utf8'));
+    await vi.waitFor(() => expect(alive(natsPid)).toBe(false), { timeout: 5_000 });
   });
 
   it('restarts on the same data after kill -9, stopping the nats-server the dead process left behind', async () => {

@@ -88,6 +88,14 @@ export async function startNatsServer(opts: {
     throw err;
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // In its own process group, the server would outlive a Mayfly that exits without stopping it
+  // (a fatal error, the shutdown deadline): it is told to stop as the process exits. After a
+  // SIGKILL, the next start stops it through the pid file.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', onExit);
+  void exited.then(() => process.off('exit', onExit));
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
