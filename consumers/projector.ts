@@ -221,8 +221,12 @@ export class SerialBatcher<T> {
     await new Promise((r) => setImmediate(r));
     try {
       while (this.#queue.length > 0) {
-        const wait = this.#lastStart + this.minIntervalMs - performance.now();
-        if (wait > 0 && this.#queue.length < this.max) await new Promise((r) => setTimeout(r, wait));
+        // A timer can fire early by the wall clock (libuv measures from the loop's cached time):
+        // check again until the interval has really passed.
+        for (let wait = this.#lastStart + this.minIntervalMs - performance.now(); wait > 0 && this.#queue.length < this.max; ) {
+          await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+          wait = this.#lastStart + this.minIntervalMs - performance.now();
+        }
         this.#lastStart = performance.now();
         await this.flush(this.#queue.splice(0, this.max));
       }
