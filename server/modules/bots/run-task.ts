@@ -31,12 +31,23 @@ export async function runTask(
   const parsed = handler.context.safeParse(rawContext);
   if (!parsed.success) return { ok: false, error: { code: 'INVALID_CONTEXT', message: 'the task context does not fit its handler' } };
   for (let attempt = 1; ; attempt++) {
-    const signal = AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), ...(stop ? [stop] : [])]);
+    // A plain timer and controller, not AbortSignal.any(AbortSignal.timeout(...)): on Node 20 a
+    // timeout signal held only by an `any` can be garbage-collected before it fires.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${limits.timeoutMs} ms`));
+    }, limits.timeoutMs);
+    const onStop = () => controller.abort(stop?.reason);
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
+    const signal = controller.signal;
     try {
       const output = await raceAbort(handler.run(parsed.data, { ...ctx, signal }), signal);
       return { ok: true, output };
     } catch (err) {
-      if (signal.aborted && !stop?.aborted) {
+      if (timedOut) {
         return { ok: false, error: { code: 'TIMEOUT', message: `the handler did not finish within ${limits.timeoutMs} ms` } };
       }
       if (err instanceof TaskFailure) return { ok: false, error: { code: err.code, message: err.message.slice(0, 500) } };
@@ -46,6 +57,9 @@ export async function runTask(
       }
       const code = err instanceof TransientError ? 'RETRIES_EXHAUSTED' : 'HANDLER_ERROR';
       return { ok: false, error: { code, message: safeMessage(err) } };
+    } finally {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
     }
   }
 }
