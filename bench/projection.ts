@@ -12,17 +12,9 @@ import { draftSubject } from '@mayfly/contracts';
 import { checkpointSubject } from '../consumers/checkpoints.ts';
 import { openLeaseBucket } from '../consumers/lease.ts';
 import { Projector } from '../consumers/projector.ts';
-import { loadConfig } from '../server/config.ts';
-import { migrate } from '../server/db/migrate.ts';
-import { openDatabase } from '../server/db/open.ts';
-import { EventPublisher, newEvent } from '../server/events/publisher.ts';
-import { createLogger } from '../server/logger.ts';
-import { createMetrics } from '../server/metrics.ts';
-import { migrationSources, projections } from '../server/modules/index.ts';
-import { connectBroker } from '../server/nats/connect.ts';
-import { provisionStreams } from '../server/nats/streams.ts';
-import { createPostgresDatabase } from '../test/support/databases.ts';
-import { startTestNats } from '../test/support/nats.ts';
+import { newEvent } from '../server/events/publisher.ts';
+import { projections } from '../server/modules/index.ts';
+import { openBenchStack } from './stack.ts';
 import { fmt, median, percentile, table } from './lib.ts';
 
 const { values } = parseArgs({
@@ -41,15 +33,8 @@ const SECONDS = Number(values.seconds);
 const BATCH = 1000; // the projector's default batch size
 const TENANTS = 50;
 
-const nats = await startTestNats();
-const database = await createPostgresDatabase();
-const log = createLogger('warn');
-const db = await openDatabase(database.url, '.');
-await migrate(db, migrationSources);
-const broker = await connectBroker(nats.url, log);
-const streams = await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion);
-const metrics = createMetrics();
-const events = new EventPublisher(broker, metrics, streams);
+const stack = await openBenchStack();
+const { log, db, broker, metrics, events } = stack;
 const drafts = projections.find((p) => p.name === 'drafts')!;
 const leases = await openLeaseBucket(broker.nc, 10_000);
 
@@ -177,8 +162,4 @@ console.log(`\nsteady ${fmt(achieved, 0)} events/s for ${SECONDS} s: event-to-ro
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/projection.json', JSON.stringify(summary, null, 2));
 
-events.close();
-await broker.close();
-await db.close();
-await database.drop();
-await nats.stop();
+await stack.close();

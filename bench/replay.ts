@@ -10,18 +10,10 @@ import { parseArgs } from 'node:util';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { draftSubject } from '@mayfly/contracts';
 import { openLeaseBucket } from '../consumers/lease.ts';
-import { loadConfig } from '../server/config.ts';
-import { migrate } from '../server/db/migrate.ts';
-import { openDatabase } from '../server/db/open.ts';
-import { EventPublisher, newEvent } from '../server/events/publisher.ts';
-import { createMetrics } from '../server/metrics.ts';
-import { createLogger } from '../server/logger.ts';
-import { migrationSources, projections } from '../server/modules/index.ts';
-import { connectBroker } from '../server/nats/connect.ts';
-import { provisionStreams } from '../server/nats/streams.ts';
+import { newEvent } from '../server/events/publisher.ts';
+import { projections } from '../server/modules/index.ts';
 import { replayProjection } from '../ops/replay/replay.ts';
-import { createPostgresDatabase } from '../test/support/databases.ts';
-import { startTestNats } from '../test/support/nats.ts';
+import { openBenchStack } from './stack.ts';
 import { fmt, table } from './lib.ts';
 
 const { values } = parseArgs({
@@ -32,13 +24,8 @@ const EVENTS = Number(values.events);
 const BATCH = Number(values['batch-size']);
 const TENANTS = 50;
 
-const nats = await startTestNats();
-const database = await createPostgresDatabase();
-const log = createLogger('warn');
-const db = await openDatabase(database.url, '.');
-await migrate(db, migrationSources);
-const broker = await connectBroker(nats.url, log);
-const publisher = new EventPublisher(broker, createMetrics(), await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion));
+const stack = await openBenchStack();
+const { db, broker, events: publisher } = stack;
 
 // N draft.saved events, as the API publishes them (a 200-character draft each).
 const t0 = performance.now();
@@ -128,8 +115,4 @@ console.log(`${EVENTS} draft events, batch ${BATCH}; RSS before the replay ${fmt
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/replay.json', JSON.stringify(summary, null, 2));
 
-publisher.close();
-await broker.close();
-await db.close();
-await database.drop();
-await nats.stop();
+await stack.close();

@@ -1,0 +1,39 @@
+// What the projection and replay benchmarks run against: a nats-server with Mayfly's streams,
+// a fresh migrated PostgreSQL database, and the service's own event publisher.
+import { loadConfig } from '../server/config.ts';
+import { migrate } from '../server/db/migrate.ts';
+import { openDatabase } from '../server/db/open.ts';
+import { EventPublisher } from '../server/events/publisher.ts';
+import { createLogger } from '../server/logger.ts';
+import { createMetrics } from '../server/metrics.ts';
+import { migrationSources } from '../server/modules/index.ts';
+import { connectBroker } from '../server/nats/connect.ts';
+import { provisionStreams } from '../server/nats/streams.ts';
+import { createPostgresDatabase } from '../test/support/databases.ts';
+import { startTestNats } from '../test/support/nats.ts';
+
+export async function openBenchStack() {
+  const nats = await startTestNats();
+  const database = await createPostgresDatabase();
+  const log = createLogger('warn');
+  const db = await openDatabase(database.url, '.');
+  await migrate(db, migrationSources);
+  const broker = await connectBroker(nats.url, log);
+  const streams = await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion);
+  const metrics = createMetrics();
+  const events = new EventPublisher(broker, metrics, streams);
+  return {
+    log,
+    db,
+    broker,
+    metrics,
+    events,
+    async close() {
+      events.close();
+      await broker.close();
+      await db.close();
+      await database.drop();
+      await nats.stop();
+    },
+  };
+}
