@@ -62,7 +62,7 @@ export function databaseCounter(db: Database): RateCounter {
       if (g) g.push(a);
       else groups.set(key, [a]);
     }
-    const firsts = [...groups.values()].map((g) => g[0]!);
+    const rowsAsked = [...groups.values()];
     try {
       const rows = await db.query<{ bucket: string; start_ms: number; count: number }>(
         `INSERT INTO rate_windows (bucket, window_start, count, expires_at)
@@ -70,13 +70,14 @@ export function databaseCounter(db: Database): RateCounter {
          FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[]) AS u(b, s, n, e)
          ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_windows.count + excluded.count
          RETURNING bucket, (extract(epoch FROM window_start) * 1000)::bigint AS start_ms, count`,
-        [firsts.map((a) => a.bucket), firsts.map((a) => a.windowStart), firsts.map((a) => groups.get(`${a.windowStart}|${a.bucket}`)!.length), firsts.map((a) => a.windowEnd)],
+        [rowsAsked.map((g) => g[0]!.bucket), rowsAsked.map((g) => g[0]!.windowStart), rowsAsked.map((g) => g.length), rowsAsked.map((g) => g[0]!.windowEnd)],
       );
       for (const row of rows) {
-        const g = groups.get(`${row.start_ms}|${row.bucket}`);
+        const key = `${row.start_ms}|${row.bucket}`;
+        const g = groups.get(key);
         // The group's increments were the last g.length of the new count, in arrival order.
         g?.forEach((a, i) => a.resolve(row.count - g.length + 1 + i));
-        groups.delete(`${row.start_ms}|${row.bucket}`);
+        groups.delete(key);
       }
       for (const g of groups.values()) for (const a of g) a.reject(new Error('the rate-limit count came back incomplete'));
     } catch (err) {
