@@ -6,12 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { Reconciler } from '../consumers/reconciler.ts';
-import { openDatabase } from '../server/db/open.ts';
-import { createLogger } from '../server/logger.ts';
-import { createMetrics } from '../server/metrics.ts';
+import { Reconciler } from '../consumers/reconciler/reconciler.ts';
+import { openDatabase } from '../server/platform/db/open.ts';
+import { createLogger } from '../server/platform/logger.ts';
+import { createMetrics } from '../server/platform/metrics.ts';
 import { expiringTables } from '../server/modules/index.ts';
-import { connectBroker } from '../server/nats/connect.ts';
+import { connectBroker } from '../server/platform/nats/connect.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { startTestNats } from '../test/support/nats.ts';
 import { spawnMayfly } from '../test/support/process.ts';

@@ -1,14 +1,14 @@
 // What the projection and replay benchmarks run against: a nats-server with Mayfly's streams,
 // a fresh migrated PostgreSQL database, and the service's own event publisher.
-import { loadConfig } from '../server/config.ts';
-import { migrate } from '../server/db/migrate.ts';
-import { openDatabase } from '../server/db/open.ts';
-import { EventPublisher } from '../server/events/publisher.ts';
-import { createLogger } from '../server/logger.ts';
-import { createMetrics } from '../server/metrics.ts';
+import { loadConfig } from '../server/platform/config.ts';
+import { migrate } from '../server/platform/db/migrate.ts';
+import { openDatabase } from '../server/platform/db/open.ts';
+import { EventPublisher } from '../server/platform/events/publisher.ts';
+import { createLogger } from '../server/platform/logger.ts';
+import { createMetrics } from '../server/platform/metrics.ts';
 import { migrationSources } from '../server/modules/index.ts';
-import { connectBroker } from '../server/nats/connect.ts';
-import { provisionStreams } from '../server/nats/streams.ts';
+import { connectBroker } from '../server/platform/nats/connect.ts';
+import { provisionStreams } from '../server/platform/nats/streams.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { startTestNats } from '../test/support/nats.ts';
 

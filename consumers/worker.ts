@@ -1,9 +1,9 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { AnyEvent, STREAMS, type StreamName } from '@mayfly/contracts';
-import type { Logger } from '../server/logger.ts';
-import type { Broker } from '../server/nats/connect.ts';
-import { sleep } from './lease.ts';
+import type { Logger } from '../server/platform/logger.ts';
+import type { Broker } from '../server/platform/nats/connect.ts';
+import { sleep } from './jobs/lease.ts';
 
 /** One message of work, decoded and validated. */
 export interface WorkItem {

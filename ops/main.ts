@@ -1,7 +1,7 @@
 // The ops CLI: `npm run ops -- <command>` (or `node --import tsx ops/main.ts <command>`), with the
 // service's configuration (NATS_URL, DATABASE_URL, ...). `--help` on every command.
 import { Command } from 'commander';
-import { ConfigError } from '../server/config.ts';
+import { ConfigError } from '../server/platform/config.ts';
 import { projections } from '../server/modules/index.ts';
 import { consumersCommand } from './commands/consumers.ts';
 import { purgeTenantCommand } from './commands/purge-tenant.ts';

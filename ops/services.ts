@@ -1,12 +1,12 @@
-import { CheckpointTracker } from '../consumers/checkpoints.ts';
-import type { Services } from '../server/context.ts';
-import { ReadConsistency } from '../server/events/consistency.ts';
-import { EventPublisher } from '../server/events/publisher.ts';
-import { createMetrics } from '../server/metrics.ts';
+import { CheckpointTracker } from '../consumers/read-side/checkpoints.ts';
+import type { Services } from '../server/trpc/context.ts';
+import { ReadConsistency } from '../consumers/read-side/consistency.ts';
+import { EventPublisher } from '../server/platform/events/publisher.ts';
+import { createMetrics } from '../server/platform/metrics.ts';
 import { modules } from '../server/modules/index.ts';
 import type { Module } from '../server/modules/module.ts';
-import type { TenantAdminDeps } from '../server/tenancy/admin.ts';
-import { TenantRegistry } from '../server/tenancy/registry.ts';
+import type { TenantAdminDeps } from '../server/modules/admin/tenant-registry-admin.ts';
+import { TenantRegistry } from '../consumers/tenant-registry.ts';
 import type { Ops } from './context.ts';
 
 /**

@@ -1,8 +1,8 @@
-import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
-import { startMayfly } from './runtime.ts';
-import { serve, type Listener } from './serve.ts';
-import { NatsServerMissing } from './nats/embedded-server.ts';
+import { ConfigError, loadConfig } from './platform/config.ts';
+import { createLogger } from './platform/logger.ts';
+import { startMayfly } from './runtime/start.ts';
+import { serve, type Listener } from './http/serve.ts';
+import { NatsServerMissing } from './platform/nats/embedded-server.ts';
 
 /** `npm start`: the service on its embedded defaults (ROLE=all), or one role of a deployment. */
 async function main() {

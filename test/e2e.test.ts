@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMayflyClient, type Draft } from '@mayfly/contracts';
-import { openDatabase } from '../server/db/open.ts';
+import { openDatabase } from '../server/platform/db/open.ts';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { startTestNats } from './support/nats.ts';
 import { killAllSpawned, ROOT, spawnMayfly, type MayflyProcess } from './support/process.ts';
@@ -77,7 +77,7 @@ describe('the real process', () => {
   it('takes its nats-server down when it exits without stopping it', async () => {
     // The server runs in its own process group, so nothing else would stop it.
     const storeDir = join(tempDir(), 'nats');
-    const script = `import { startNatsServer } from './server/nats/embedded-server.ts';
+    const script = `import { startNatsServer } from './server/platform/nats/embedded-server.ts';
       await startNatsServer({ bin: process.env.NATS_SERVER_BIN ?? 'nats-server', storeDir: ${JSON.stringify(storeDir)} });
       process.exit(3);`;
     const child = spawn('node', ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: 'ignore' });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { botTaskFilter, createMayflyClient, draftSubject } from '@mayfly/contracts';
-import { newEvent } from '../server/events/publisher.ts';
-import { EventPublisher } from '../server/events/publisher.ts';
-import type { EmbeddedNats } from '../server/nats/embedded-server.ts';
-import { provisionStreams } from '../server/nats/streams.ts';
-import { loadConfig } from '../server/config.ts';
-import type { Mayfly } from '../server/runtime.ts';
+import { newEvent } from '../server/platform/events/publisher.ts';
+import { EventPublisher } from '../server/platform/events/publisher.ts';
+import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
+import { provisionStreams } from '../server/platform/nats/streams.ts';
+import { loadConfig } from '../server/platform/config.ts';
+import type { Mayfly } from '../server/runtime/start.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
@@ -160,8 +160,8 @@ describe.each(DATABASES)('a stream with a 2-second max-age, on $name', ({ name, 
 describe('stream provisioning', () => {
   it('updates the stream when the setting changes on the next start', async () => {
     await using nats = await startTestNats();
-    const { connectBroker } = await import('../server/nats/connect.ts');
-    const { createLogger } = await import('../server/logger.ts');
+    const { connectBroker } = await import('../server/platform/nats/connect.ts');
+    const { createLogger } = await import('../server/platform/logger.ts');
     const broker = await connectBroker(nats.url, createLogger('silent'));
     try {
       await provisionStreams(broker.jsm, loadConfig({ DRAFT_MAX_TTL_SECONDS: '100' }), broker.serverVersion);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startNatsServer, type EmbeddedNats } from '../server/nats/embedded-server.ts';
+import { freePort, startNatsServer, type EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';

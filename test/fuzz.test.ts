@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Mayfly } from '../server/runtime.ts';
-import type { EmbeddedNats } from '../server/nats/embedded-server.ts';
+import type { Mayfly } from '../server/runtime/start.ts';
+import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import { startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
 

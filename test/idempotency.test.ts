@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantToken } from '@mayfly/contracts';
-import type { Mayfly } from '../server/runtime.ts';
-import type { EmbeddedNats } from '../server/nats/embedded-server.ts';
+import type { Mayfly } from '../server/runtime/start.ts';
+import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
 

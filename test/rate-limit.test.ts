@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
-import { openDatabase } from '../server/db/open.ts';
-import type { Database } from '../server/db/database.ts';
-import { migrate } from '../server/db/migrate.ts';
+import { openDatabase } from '../server/platform/db/open.ts';
+import type { Database } from '../server/platform/db/database.ts';
+import { migrate } from '../server/platform/db/migrate.ts';
 import { migrationSources } from '../server/modules/index.ts';
 import { databaseCounter } from '../server/http/rate-limit.ts';
 

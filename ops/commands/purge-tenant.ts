@@ -1,6 +1,6 @@
 import { AppId } from '@mayfly/contracts';
-import { removeTenant } from '../../server/tenancy/admin.ts';
-import { purgeTenant } from '../../server/tenancy/purge.ts';
+import { removeTenant } from '../../server/modules/admin/tenant-registry-admin.ts';
+import { purgeTenant } from '../../server/modules/admin/purge.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { printJson, table } from '../format.ts';

@@ -1,5 +1,5 @@
-import { Reconciler } from '../../consumers/reconciler.ts';
-import { createMetrics } from '../../server/metrics.ts';
+import { Reconciler } from '../../consumers/reconciler/reconciler.ts';
+import { createMetrics } from '../../server/platform/metrics.ts';
 import { expiringTables } from '../../server/modules/index.ts';
 import type { Ops } from '../context.ts';
 import { printJson, table } from '../format.ts';

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { STREAMS } from '@mayfly/contracts';
-import type { Broker } from '../../server/nats/connect.ts';
-import { MARKER_REASON_HEADER } from '../../server/nats/message-ttl.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
+import { MARKER_REASON_HEADER } from '../../server/platform/nats/message-ttl.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { time } from '../format.ts';

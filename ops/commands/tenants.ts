@@ -1,6 +1,6 @@
 import { RateLimits } from '@mayfly/contracts';
-import { MayflyError } from '../../server/errors.ts';
-import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../server/tenancy/admin.ts';
+import { MayflyError } from '../../server/platform/errors.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../server/modules/admin/tenant-registry-admin.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { printJson, table, time } from '../format.ts';

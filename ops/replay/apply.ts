@@ -1,5 +1,5 @@
-import type { Projection } from '../../consumers/projection.ts';
-import type { Queryable } from '../../server/db/database.ts';
+import type { Projection } from '../../consumers/projection/projection.ts';
+import type { Queryable } from '../../server/platform/db/database.ts';
 import type { DecodedBatch } from './decode.ts';
 
 /**

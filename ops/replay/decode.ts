@@ -1,8 +1,8 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { AnyEvent } from '@mayfly/contracts';
-import type { ProjectedEvent } from '../../consumers/projection.ts';
-import { parseJson } from '../../server/events/decode.ts';
-import { MARKER_REASON_HEADER } from '../../server/nats/message-ttl.ts';
+import type { ProjectedEvent } from '../../consumers/projection/projection.ts';
+import { parseJson } from '../../server/platform/events/decode.ts';
+import { MARKER_REASON_HEADER } from '../../server/platform/nats/message-ttl.ts';
 
 /** A batch of stream messages as a projection takes them. */
 export interface DecodedBatch {

@@ -1,8 +1,8 @@
 import { STREAMS } from '@mayfly/contracts';
-import type { Projection } from '../../consumers/projection.ts';
-import { readCheckpoint } from '../../consumers/checkpoints.ts';
-import type { Queryable } from '../../server/db/database.ts';
-import type { Broker } from '../../server/nats/connect.ts';
+import type { Projection } from '../../consumers/projection/projection.ts';
+import { readCheckpoint } from '../../consumers/read-side/checkpoints.ts';
+import type { Queryable } from '../../server/platform/db/database.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
 import { OpsError } from '../errors.ts';
 import { decodeBatch } from './decode.ts';
 import { startSequence } from './from.ts';

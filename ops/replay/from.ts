@@ -1,5 +1,5 @@
 import { DeliverPolicy, type OrderedConsumerOptions } from '@nats-io/jetstream';
-import type { Broker } from '../../server/nats/connect.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
 
 /**
  * The sequence a replay starts at: `--from-seq`, the first message at or after `--since`

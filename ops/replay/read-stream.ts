@@ -1,5 +1,5 @@
 import { DeliverPolicy, type Consumer, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
-import type { Broker } from '../../server/nats/connect.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
 
 export interface ReadOptions {
   stream: string;

@@ -1,10 +1,10 @@
 import { STREAMS, tenantToken } from '@mayfly/contracts';
 import type { KV } from '@nats-io/kv';
-import { announceCheckpointReset, checkpointSubject } from '../../consumers/checkpoints.ts';
-import { Lease } from '../../consumers/lease.ts';
-import type { Projection } from '../../consumers/projection.ts';
-import type { Database } from '../../server/db/database.ts';
-import type { Broker } from '../../server/nats/connect.ts';
+import { announceCheckpointReset, checkpointSubject } from '../../consumers/read-side/checkpoints.ts';
+import { Lease } from '../../consumers/jobs/lease.ts';
+import type { Projection } from '../../consumers/projection/projection.ts';
+import type { Database } from '../../server/platform/db/database.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
 import { OpsError } from '../errors.ts';
 import { applyBatch } from './apply.ts';
 import { decodeBatch } from './decode.ts';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../server/db/database.ts';
+import type { Queryable } from '../../server/platform/db/database.ts';
 
 /** A replay as `replay_runs` keeps it. */
 export interface RunRow {

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../server/db/database.ts';
+import type { Database, Queryable } from '../../server/platform/db/database.ts';
 
 /** Schemas that hold replay shadow tables: `mayfly_replay_<run id>`. */
 export const SHADOW_SCHEMA_PREFIX = 'mayfly_replay_';

@@ -1,6 +1,6 @@
-import { Lease, sleep } from '../../consumers/lease.ts';
-import type { Projection } from '../../consumers/projection.ts';
-import type { Queryable } from '../../server/db/database.ts';
+import { Lease, sleep } from '../../consumers/jobs/lease.ts';
+import type { Projection } from '../../consumers/projection/projection.ts';
+import type { Queryable } from '../../server/platform/db/database.ts';
 import { applyBatch } from './apply.ts';
 import { decodeBatch } from './decode.ts';
 import { readStream } from './read-stream.ts';

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { MayflyError } from '../errors.ts';
+import { MayflyError } from '../platform/errors.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

@@ -6,17 +6,17 @@ import { cors } from 'hono/cors';
 import { trpcServer } from '@hono/trpc-server';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { TRPCError } from '@trpc/server';
-import type { Context, Services } from '../context.ts';
-import type { Logger } from '../logger.ts';
-import type { Metrics } from '../metrics.ts';
-import { appRouter } from '../router.ts';
-import { MayflyError } from '../errors.ts';
+import type { Context, Services } from '../trpc/context.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { appRouter } from '../modules/router.ts';
+import { MayflyError } from '../platform/errors.ts';
 import { describeError, envelope, type DescribedError } from './error-body.ts';
 import type { buildOpenApiDocument } from './openapi.ts';
 import { matchRoute, REST_PREFIX, restRoutes } from './procedures.ts';
-import type { createRestBridge, RestCall } from './rest-bridge.ts';
+import type { createRestBridge, RestCall } from '../fast-paths/rest-bridge.ts';
 import { idempotency } from './idempotency.ts';
-import { trpcMutations } from './trpc-mutations.ts';
+import { trpcMutations } from '../fast-paths/trpc-mutations.ts';
 import { databaseCounter, memoryCounter, rateLimit } from './rate-limit.ts';
 import { openAdmission, resolveTenant, type TenantAdmission } from './tenant.ts';
 
@@ -218,7 +218,7 @@ export function createApp(deps: AppDeps) {
   // The REST twin's library is the largest part of start-up: it loads after the service is
   // up (requests that arrive first wait for it).
   let rest: ReturnType<typeof createRestBridge> | undefined;
-  const restBridge = async () => (rest ??= (await import('./rest-bridge.ts')).createRestBridge(appRouter));
+  const restBridge = async () => (rest ??= (await import('../fast-paths/rest-bridge.ts')).createRestBridge(appRouter));
   setTimeout(() => void restBridge(), 0).unref();
   app.all(`${REST_PREFIX}/*`, async (c) => {
     const route = matchRoute(routes, c.req.method, c.req.path.slice(REST_PREFIX.length));

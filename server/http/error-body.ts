@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
 import type { ErrorCode, ErrorEnvelope } from '@mayfly/contracts';
-import { MayflyError } from '../errors.ts';
+import { MayflyError } from '../platform/errors.ts';
 
 /** An error as it goes on the wire: status, code, a message safe to show, details. */
 export interface DescribedError {

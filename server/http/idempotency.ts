@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Context as HonoContext, MiddlewareHandler } from 'hono';
-import type { Database } from '../db/database.ts';
-import { MayflyError } from '../errors.ts';
-import { withIdSeed } from '../events/ids.ts';
+import type { Database } from '../platform/db/database.ts';
+import { MayflyError } from '../platform/errors.ts';
+import { withIdSeed } from '../platform/events/ids.ts';
 
 /** How long a key is remembered at most. */
 const MAX_TTL_MS = 24 * 3_600_000;

@@ -1,5 +1,5 @@
 import type { AnyRouter } from '@trpc/server';
-import type { Meta } from '../trpc.ts';
+import type { Meta } from '../trpc/trpc.ts';
 
 /** Where the REST twin of the tRPC procedures is mounted. */
 export const REST_PREFIX = '/api/v1';

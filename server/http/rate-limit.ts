@@ -1,7 +1,7 @@
 import type { Context as HonoContext, MiddlewareHandler } from 'hono';
 import type { RateLimits } from '@mayfly/contracts';
-import type { Database } from '../db/database.ts';
-import { MayflyError } from '../errors.ts';
+import type { Database } from '../platform/db/database.ts';
+import { MayflyError } from '../platform/errors.ts';
 
 /** A limit: so many requests per window. */
 export interface Limit {

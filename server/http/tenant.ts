@@ -1,5 +1,5 @@
 import { AppId } from '@mayfly/contracts';
-import { MayflyError } from '../errors.ts';
+import { MayflyError } from '../platform/errors.ts';
 
 /**
  * Decides whether an app may call the API. `open` tenancy admits any well-formed id;

@@ -1,6 +1,6 @@
-import type { ExpiringTable } from '../../consumers/expiry.ts';
-import type { Projection } from '../../consumers/projection.ts';
-import type { MigrationSource } from '../db/migrate.ts';
+import type { ExpiringTable } from '../../consumers/reconciler/expiring-table.ts';
+import type { Projection } from '../../consumers/projection/projection.ts';
+import type { MigrationSource } from '../platform/db/migrate.ts';
 import type { Module } from './module.ts';
 import { affiliate } from './affiliate/index.ts';
 import { bots } from './bots/index.ts';
@@ -14,7 +14,7 @@ export const modules = [drafts, bots, affiliate, email, storage, ios] as const;
 
 /** Core tables first, then each module's. */
 export const migrationSources: MigrationSource[] = [
-  { module: 'core', dir: new URL('../db/migrations/', import.meta.url) },
+  { module: 'core', dir: new URL('../platform/db/migrations/', import.meta.url) },
   ...modules.map((m) => m.migrations),
 ];
 

@@ -1,10 +1,10 @@
 import type { AnyRouter } from '@trpc/server';
-import type { ExpiringTable } from '../../consumers/expiry.ts';
-import type { Projection } from '../../consumers/projection.ts';
+import type { ExpiringTable } from '../../consumers/reconciler/expiring-table.ts';
+import type { Projection } from '../../consumers/projection/projection.ts';
 import type { Worker } from '../../consumers/worker.ts';
-import type { Services } from '../context.ts';
-import type { MigrationSource } from '../db/migrate.ts';
-import type { Logger } from '../logger.ts';
+import type { Services } from '../trpc/context.ts';
+import type { MigrationSource } from '../platform/db/migrate.ts';
+import type { Logger } from '../platform/logger.ts';
 
 /** What a domain module hands the composition root. */
 export interface Module {

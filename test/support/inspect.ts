@@ -1,5 +1,5 @@
-import type { Database } from '../../server/db/database.ts';
-import type { Broker } from '../../server/nats/connect.ts';
+import type { Database } from '../../server/platform/db/database.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
 
 /** Messages left in `stream` on `subject`, as STREAM.INFO with a subjects filter counts them. */
 export async function messagesOn(broker: Broker, stream: string, subject: string): Promise<number> {

@@ -1,6 +1,6 @@
-import { loadConfig } from '../../server/config.ts';
-import { createLogger, type Logger } from '../../server/logger.ts';
-import { startMayfly, type Mayfly } from '../../server/runtime.ts';
+import { loadConfig } from '../../server/platform/config.ts';
+import { createLogger, type Logger } from '../../server/platform/logger.ts';
+import { startMayfly, type Mayfly } from '../../server/runtime/start.ts';
 
 /** Starts Mayfly in-process against a test broker and database. */
 export async function startTestMayfly(

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNatsServer, type EmbeddedNats } from '../../server/nats/embedded-server.ts';
+import { startNatsServer, type EmbeddedNats } from '../../server/platform/nats/embedded-server.ts';
 
 /** A nats-server with JetStream on a free port and a temporary store, removed on dispose. */
 export async function startTestNats(): Promise<EmbeddedNats & AsyncDisposable & { storeDir: string }> {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../server/nats/embedded-server.ts';
+import { freePort } from '../../server/platform/nats/embedded-server.ts';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 

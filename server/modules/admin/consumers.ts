@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { STREAMS } from '@mayfly/contracts';
 import type { ConsumerInfo } from '@nats-io/jetstream';
-import type { Projection } from '../../../consumers/projection.ts';
-import { durableName } from '../../../consumers/projector.ts';
-import type { Queryable } from '../../db/database.ts';
-import type { Broker } from '../../nats/connect.ts';
-import { isNoMessageFound } from '../../nats/errors.ts';
-import { adminProcedure } from '../../trpc.ts';
+import type { Projection } from '../../../consumers/projection/projection.ts';
+import { durableName } from '../../../consumers/projector/projector.ts';
+import type { Queryable } from '../../platform/db/database.ts';
+import type { Broker } from '../../platform/nats/connect.ts';
+import { isNoMessageFound } from '../../platform/nats/errors.ts';
+import { adminProcedure } from '../../trpc/trpc.ts';
 import { projections } from '../index.ts';
 import { describeStreams, type StreamSummary } from './streams.ts';
 

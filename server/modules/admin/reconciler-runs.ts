@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Queryable } from '../../db/database.ts';
-import { adminProcedure } from '../../trpc.ts';
+import type { Queryable } from '../../platform/db/database.ts';
+import { adminProcedure } from '../../trpc/trpc.ts';
 
 /** One reconciler run as recorded in `reconciler_runs`. */
 export const ReconcilerRun = z

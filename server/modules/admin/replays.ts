@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Queryable } from '../../db/database.ts';
-import type { ReplayProgress } from '../../metrics.ts';
-import { adminProcedure } from '../../trpc.ts';
+import type { Queryable } from '../../platform/db/database.ts';
+import type { ReplayProgress } from '../../platform/metrics.ts';
+import { adminProcedure } from '../../trpc/trpc.ts';
 
 /** One replay as recorded in `replay_runs` (written by `npm run ops -- replay`). */
 export const ReplayRun = z

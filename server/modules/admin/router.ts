@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Services } from '../../context.ts';
-import { adminProcedure, router } from '../../trpc.ts';
+import type { Services } from '../../trpc/context.ts';
+import { adminProcedure, router } from '../../trpc/trpc.ts';
 import { tenantsAdminRouter } from './tenants.ts';
 import { consumersProcedure } from './consumers.ts';
 import { reconcilerRunsProcedure } from './reconciler-runs.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
-import { adminProcedure } from '../../trpc.ts';
+import { adminProcedure } from '../../trpc/trpc.ts';
 
 /** One stream as an operator sees it: what it binds, how long it keeps, what it holds. */
 export const StreamSummary = z

@@ -1,8 +1,8 @@
 import { TenantAppIdInput, TenantCreateInput, TenantDeleted, TenantDeleteInput, TenantKey, TenantList } from '@mayfly/contracts';
-import { notFound } from '../../errors.ts';
-import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../tenancy/admin.ts';
-import { purgeTenant } from '../../tenancy/purge.ts';
-import { adminProcedure, router } from '../../trpc.ts';
+import { notFound } from '../../platform/errors.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey } from './tenant-registry-admin.ts';
+import { purgeTenant } from './purge.ts';
+import { adminProcedure, router } from '../../trpc/trpc.ts';
 
 const tags = ['admin'];
 

@@ -11,9 +11,9 @@ import {
   tenantConversionsFilter,
   tenantRollupsFilter,
 } from '@mayfly/contracts';
-import { badRequest, MayflyError } from '../../errors.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { router, tenantProcedure } from '../../trpc.ts';
+import { badRequest, MayflyError } from '../../platform/errors.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { generateCode, verifyCode } from './code.ts';
 import { utcDay } from './day.ts';
 import { conversionCountsProjection } from './projection/conversion-counts.ts';

@@ -1,7 +1,7 @@
 import { deviceSubject } from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
-import { notFound } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
+import type { Services } from '../../trpc/context.ts';
+import { notFound } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { discardRegistration, sendPush } from '../ios/index.ts';
 import { deviceRegistrationsProjection } from '../ios/projection/apply.ts';
 import { findRegistration } from '../ios/projection/queries.ts';

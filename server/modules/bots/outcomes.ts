@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { AnyEvent, botSubject, type BotTask } from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
+import type { Services } from '../../trpc/context.ts';
 
 type Resolve = (task: BotTask) => void;
 

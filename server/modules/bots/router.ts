@@ -14,16 +14,16 @@ import {
   botTaskFilter,
   tenantBotsFilter,
 } from '@mayfly/contracts';
-import { MayflyError, badRequest, notFound } from '../../errors.ts';
+import { MayflyError, badRequest, notFound } from '../../platform/errors.ts';
 import { zodDetails } from '../../http/error-body.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { newId } from '../../events/ids.ts';
-import { router, tenantProcedure } from '../../trpc.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { newId } from '../../platform/events/ids.ts';
+import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { botOutputsProjection, evolve } from './projection/apply.ts';
 import { findTask, listTasks } from './projection/queries.ts';
 import { checkNotifyTarget } from './notify.ts';
 import { outcomeWaiters } from './outcomes.ts';
-import { parseJson } from '../../events/decode.ts';
+import { parseJson } from '../../platform/events/decode.ts';
 
 const tags = ['bots'];
 

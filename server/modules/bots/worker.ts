@@ -1,12 +1,12 @@
 import { BOT_REQUESTS_FILTER, botSubject, botTaskFilter, type BotTaskRequestedEvent } from '@mayfly/contracts';
 import type { Worker, WorkItem } from '../../../consumers/worker.ts';
-import type { Services } from '../../context.ts';
-import { newEvent } from '../../events/publisher.ts';
-import type { Logger } from '../../logger.ts';
+import type { Services } from '../../trpc/context.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import type { Logger } from '../../platform/logger.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import { runTask, type Outcome } from './run-task.ts';
 import { pushOutcome } from './notify.ts';
-import { withIdSeed } from '../../events/ids.ts';
+import { withIdSeed } from '../../platform/events/ids.ts';
 
 /**
  * The bot worker: runs each requested task once and publishes its outcome. Shared by any

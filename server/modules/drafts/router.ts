@@ -10,11 +10,11 @@ import {
   draftSubject,
   tenantDraftsFilter,
 } from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
-import { badRequest, notFound } from '../../errors.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { newId } from '../../events/ids.ts';
-import { router, tenantProcedure } from '../../trpc.ts';
+import type { Services } from '../../trpc/context.ts';
+import { badRequest, notFound } from '../../platform/errors.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { newId } from '../../platform/events/ids.ts';
+import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { draftsProjection } from './projection/apply.ts';
 import { findDraft, listDrafts } from './projection/queries.ts';
 

@@ -1,5 +1,5 @@
-import type { Logger } from '../../logger.ts';
-import { redactEmails } from '../../logger.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { redactEmails } from '../../platform/logger.ts';
 import type { MailTransport } from './transport.ts';
 
 const PREVIEW_CHARS = 2_000;

@@ -1,8 +1,8 @@
 import { EMAIL_FILTER, type EmailRequestedEvent } from '@mayfly/contracts';
 import type { Worker, WorkItem } from '../../../consumers/worker.ts';
-import type { Config } from '../../config.ts';
-import type { Logger } from '../../logger.ts';
-import type { Metrics } from '../../metrics.ts';
+import type { Config } from '../../platform/config.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
 import { consoleTransport } from './console.ts';
 import { SENDGRID_TIMEOUT_MS, sendgridTransport } from './sendgrid.ts';
 import type { MailTransport, SendResult } from './transport.ts';

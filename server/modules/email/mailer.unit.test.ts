@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkItem } from '../../../consumers/worker.ts';
-import { loadConfig } from '../../config.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { createLogger } from '../../logger.ts';
-import { createMetrics } from '../../metrics.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { createLogger } from '../../platform/logger.ts';
+import { createMetrics } from '../../platform/metrics.ts';
 import { RetryLater, mailerWorker } from './mailer.ts';
 import type { MailTransport, SendResult } from './transport.ts';
 

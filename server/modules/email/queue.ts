@@ -1,7 +1,7 @@
 import { emailSubject, type EmailQueued, type EmailSendInput } from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
-import { newId } from '../../events/ids.ts';
-import { newEvent } from '../../events/publisher.ts';
+import type { Services } from '../../trpc/context.ts';
+import { newId } from '../../platform/events/ids.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
 
 /**
  * Queues one mail: an `email.requested` event in OUTBOX, which the mailer takes from there.

@@ -1,5 +1,5 @@
 import { EmailQueued, EmailSendInput } from '@mayfly/contracts';
-import { router, tenantProcedure } from '../../trpc.ts';
+import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { queueEmail } from './queue.ts';
 
 const tags = ['email'];

@@ -1,8 +1,8 @@
 import type { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { importPKCS8 } from 'jose';
-import type { Services } from '../../context.ts';
-import type { Logger } from '../../logger.ts';
+import type { Services } from '../../trpc/context.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { ApnsSessions } from './apns/client.ts';
 import { ProviderTokens } from './apns/provider-token.ts';
 import { notConfigured, type ApnsSettings, type StoreKitSettings } from './settings.ts';

@@ -1,8 +1,8 @@
 import { deviceSubject, type IosNotifyResult } from '@mayfly/contracts';
-import type { Services } from '../../context.ts';
-import { MayflyError, notFound, unavailable } from '../../errors.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { createLogger, type Logger } from '../../logger.ts';
+import type { Services } from '../../trpc/context.ts';
+import { MayflyError, notFound, unavailable } from '../../platform/errors.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { createLogger, type Logger } from '../../platform/logger.ts';
 import type { ApnsAnswer } from './apns/client.ts';
 import { buildPush, GATEWAYS, type PushPayload } from './apns/payload.ts';
 import { apnsClients } from './clients.ts';

@@ -8,8 +8,8 @@ import {
   IosValidateReceiptInput,
   deviceSubject,
 } from '@mayfly/contracts';
-import { newEvent } from '../../events/publisher.ts';
-import { router, tenantProcedure } from '../../trpc.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { receiptVerifier } from './clients.ts';
 import { sendPush } from './push.ts';
 import { storeKitSettings } from './settings.ts';

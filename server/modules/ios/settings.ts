@@ -1,5 +1,5 @@
-import type { Config } from '../../config.ts';
-import { MayflyError } from '../../errors.ts';
+import type { Config } from '../../platform/config.ts';
+import { MayflyError } from '../../platform/errors.ts';
 
 /** What APNs token auth needs, all present. */
 export interface ApnsSettings {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../config.ts';
-import { MayflyError } from '../../errors.ts';
+import { ConfigError, loadConfig } from '../../platform/config.ts';
+import { MayflyError } from '../../platform/errors.ts';
 import { apnsSettings, storeKitSettings } from './settings.ts';
 
 const base = { SECRET_KEY: 'x'.repeat(32) };

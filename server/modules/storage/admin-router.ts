@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StorageLifecycleApplied } from '@mayfly/contracts';
-import { MayflyError } from '../../errors.ts';
-import { adminProcedure, router } from '../../trpc.ts';
+import { MayflyError } from '../../platform/errors.ts';
+import { adminProcedure, router } from '../../trpc/trpc.ts';
 import { applyLifecycle } from './lifecycle.ts';
 import { requireBucket } from './s3.ts';
 

@@ -1,6 +1,6 @@
 import type { StorageUploadInput } from '@mayfly/contracts';
-import type { Config } from '../../config.ts';
-import { MayflyError, badRequest } from '../../errors.ts';
+import type { Config } from '../../platform/config.ts';
+import { MayflyError, badRequest } from '../../platform/errors.ts';
 
 /** A Content-Type's essence (`text/plain; charset=utf-8` -> `text/plain`), lower case. */
 export function mediaType(contentType: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config.ts';
-import { MayflyError } from '../../errors.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { MayflyError } from '../../platform/errors.ts';
 import { checkUpload, mediaType, typeAllowed } from './limits.ts';
 
 const statusOf = (f: () => unknown) => {

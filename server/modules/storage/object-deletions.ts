@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/database.ts';
+import type { Queryable } from '../../platform/db/database.ts';
 
 /** Queues S3 objects for deletion, in the caller's transaction (drained by the object reaper). */
 export async function enqueueObjectDeletions(tx: Queryable, keys: string[]): Promise<void> {

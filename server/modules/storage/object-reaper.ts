@@ -1,9 +1,9 @@
 import type { KV } from '@nats-io/kv';
-import { Lease, sleep, whileLeader } from '../../../consumers/lease.ts';
-import type { Config } from '../../config.ts';
-import type { Database } from '../../db/database.ts';
-import type { Logger } from '../../logger.ts';
-import type { Metrics } from '../../metrics.ts';
+import { Lease, sleep, whileLeader } from '../../../consumers/jobs/lease.ts';
+import type { Config } from '../../platform/config.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
 import { DELETE_BATCH, deleteObjects } from './delete-objects.ts';
 import { dropObjectDeletions, queuedObjectDeletions } from './object-deletions.ts';
 import { bucketFor } from './s3.ts';

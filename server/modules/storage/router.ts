@@ -8,10 +8,10 @@ import {
   tenantToken,
   uploadSubject,
 } from '@mayfly/contracts';
-import { MayflyError, notFound } from '../../errors.ts';
-import { newId } from '../../events/ids.ts';
-import { newEvent } from '../../events/publisher.ts';
-import { router, tenantProcedure } from '../../trpc.ts';
+import { MayflyError, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/events/ids.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
+import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { checkUpload } from './limits.ts';
 import { presignGet, presignPut, urlSeconds } from './presign.ts';
 import { uploadsProjection } from './projection/apply.ts';

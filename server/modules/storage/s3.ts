@@ -1,6 +1,6 @@
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Config } from '../../config.ts';
-import { MayflyError } from '../../errors.ts';
+import type { Config } from '../../platform/config.ts';
+import { MayflyError } from '../../platform/errors.ts';
 
 /** Settings storage can not work without (S3_ENDPOINT is optional: unset means AWS). */
 export const REQUIRED_S3_SETTINGS = ['S3_BUCKET', 'S3_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;

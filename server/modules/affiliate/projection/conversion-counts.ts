@@ -1,6 +1,6 @@
 import type { AffiliateEvent } from '@mayfly/contracts';
-import type { ProjectedEvent, Projection } from '../../../../consumers/projection.ts';
-import type { Queryable } from '../../../db/database.ts';
+import type { ProjectedEvent, Projection } from '../../../../consumers/projection/projection.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 import { addDecimal, decimalOf, formatDecimal, type Decimal } from '../decimal.ts';
 
 /** What one event adds to a (tenant, code, event, day) count. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ProjectedEvent } from '../../../../consumers/projection.ts';
-import { newEvent } from '../../../events/publisher.ts';
+import type { ProjectedEvent } from '../../../../consumers/projection/projection.ts';
+import { newEvent } from '../../../platform/events/publisher.ts';
 import { formatDecimal } from '../decimal.ts';
 import { foldCounts } from './conversion-counts.ts';
 

@@ -1,6 +1,6 @@
 import type { AffiliateEvent } from '@mayfly/contracts';
-import type { ProjectedEvent, Projection } from '../../../../consumers/projection.ts';
-import type { Queryable } from '../../../db/database.ts';
+import type { ProjectedEvent, Projection } from '../../../../consumers/projection/projection.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 
 /** A sealed total as stored: the key, its count and value sum, and the seal's ROLLUPS sequence. */
 export interface SealedTotal {

@@ -1,5 +1,5 @@
 import type { AffiliateStatsItem } from '@mayfly/contracts';
-import type { Queryable } from '../../../db/database.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 
 /** At most this many stats rows per answer: the caller narrows by code or days beyond it. */
 export const MAX_STATS_ITEMS = 10_000;

@@ -1,5 +1,5 @@
 import { EmailSendInput } from '@mayfly/contracts';
-import type { Services } from '../../../context.ts';
+import type { Services } from '../../../trpc/context.ts';
 import { queueEmail } from '../../email/queue.ts';
 import type { BotHandler } from './handler.ts';
 

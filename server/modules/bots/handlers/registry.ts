@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
-import type { Config } from '../../../config.ts';
+import type { Config } from '../../../platform/config.ts';
 import { echoHandler } from './echo.ts';
 import type { BotHandler } from './handler.ts';
 import { httpHandler } from './http.ts';
 import { templateHandler } from './template.ts';
 import { emailHandler } from './email.ts';
-import type { Services } from '../../../context.ts';
+import type { Services } from '../../../trpc/context.ts';
 
 /** The handlers this deployment runs, by task type. */
 export type HandlerRegistry = ReadonlyMap<string, BotHandler>;

@@ -1,7 +1,7 @@
 import { appIdFromToken, botTaskFilter, type BotEvent, type BotTask } from '@mayfly/contracts';
-import { enqueuePurges } from '../../../../consumers/expiry.ts';
-import type { ProjectedEvent, Projection } from '../../../../consumers/projection.ts';
-import type { Queryable } from '../../../db/database.ts';
+import { enqueuePurges } from '../../../../consumers/reconciler/expiring-table.ts';
+import type { ProjectedEvent, Projection } from '../../../../consumers/projection/projection.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 
 type Row = BotTask & { tenant: string; last_seq: number };
 

@@ -1,7 +1,7 @@
 import { appIdFromToken, draftSubject, type DraftEvent } from '@mayfly/contracts';
-import { enqueuePurges } from '../../../../consumers/expiry.ts';
-import type { Queryable } from '../../../db/database.ts';
-import type { ProjectedEvent, Projection } from '../../../../consumers/projection.ts';
+import { enqueuePurges } from '../../../../consumers/reconciler/expiring-table.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
+import type { ProjectedEvent, Projection } from '../../../../consumers/projection/projection.ts';
 
 interface Row {
   tenant: string;

@@ -1,6 +1,6 @@
 import type { Draft, DraftList } from '@mayfly/contracts';
-import type { Queryable } from '../../../db/database.ts';
-import { decodeCursor, encodeCursor } from '../../../db/cursor.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
+import { decodeCursor, encodeCursor } from '../../../platform/db/cursor.ts';
 
 interface DraftRow {
   id: string;

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { IosNotifyInput } from '@mayfly/contracts';
-import { badRequest } from '../../../errors.ts';
+import { badRequest } from '../../../platform/errors.ts';
 
 /** What a push carries: the notify input without its registration. */
 export type PushPayload = Omit<IosNotifyInput, 'registration_id'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MayflyError } from '../../../errors.ts';
+import { MayflyError } from '../../../platform/errors.ts';
 import { buildPush, MAX_PAYLOAD_BYTES } from './payload.ts';
 
 const opts = { topic: 'com.example.app', expiresAt: new Date('2026-03-01T13:00:00.500Z') };

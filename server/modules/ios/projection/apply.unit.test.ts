@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newEvent } from '../../../events/publisher.ts';
+import { newEvent } from '../../../platform/events/publisher.ts';
 import { evolve } from './apply.ts';
 
 const at = new Date('2026-03-01T12:00:00Z');

@@ -1,5 +1,5 @@
 import type { ApnsEnvironment } from '@mayfly/contracts';
-import type { Queryable } from '../../../db/database.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 
 /** A live registration, or the tombstone of one APNs called dead. */
 export type FoundRegistration =

@@ -1,5 +1,5 @@
 import type { IosReceiptValidation } from '@mayfly/contracts';
-import type { Queryable } from '../../../db/database.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 
 /**
  * Counts one verification in `receipt_counts`, the only trace validate-receipt leaves. A table

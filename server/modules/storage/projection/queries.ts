@@ -1,4 +1,4 @@
-import type { Queryable } from '../../../db/database.ts';
+import type { Queryable } from '../../../platform/db/database.ts';
 
 /** A live upload of `tenant`: its key and when it expires; null when there is none. */
 export async function findUpload(q: Queryable, tenant: string, id: string, now: Date): Promise<{ key: string; expires_at: Date } | null> {

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { draftSubject } from '@mayfly/contracts';
+import { CheckpointTracker, readCheckpoint } from '../read-side/checkpoints.ts';
+import { openLeaseBucket } from '../jobs/lease.ts';
+import type { Projection } from '../projection/projection.ts';
+import { Projector, type ProjectorDeps } from './projector.ts';
+import { loadConfig } from '../../server/platform/config.ts';
+import type { Database } from '../../server/platform/db/database.ts';
+import { migrate } from '../../server/platform/db/migrate.ts';
+import { openDatabase } from '../../server/platform/db/open.ts';
+import { EventPublisher, newEvent } from '../../server/platform/events/publisher.ts';
+import { createLogger } from '../../server/platform/logger.ts';
+import { createMetrics } from '../../server/platform/metrics.ts';
+import { migrationSources } from '../../server/modules/index.ts';
+import { connectBroker, type Broker } from '../../server/platform/nats/connect.ts';
+import type { EmbeddedNats } from '../../server/platform/nats/embedded-server.ts';
+import { provisionStreams } from '../../server/platform/nats/streams.ts';
+import { DATABASES, testDatabaseUrl, type TestDatabase } from '../../test/support/databases.ts';
+import { startTestNats } from '../../test/support/nats.ts';
+
+const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+const LEASE_MS = 1_200;
+
+/** A projection that counts what it applies: any double application shows up in the count. */
+function countingProjection(name: string, fault: (batch: number) => void | Promise<void>): Projection {
+  let batches = 0;
+  return {
+    name,
+    stream: 'DRAFTS',
+    async apply(tx, events) {
+      await tx.query('UPDATE applied_count SET n = n + $1 WHERE projection = $2', [events.length, name]);
+      await fault(++batches);
+    },
+  };
+}
+
+describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
+  let nats: EmbeddedNats;
+  let database: TestDatabase;
+  let db: Database;
+  let writer: Broker;
+  const metrics = createMetrics();
+  let streams: Awaited<ReturnType<typeof provisionStreams>>;
+
+  beforeAll(async () => {
+    if (skip) return;
+    nats = await startTestNats();
+    database = await testDatabaseUrl(name);
+    db = await openDatabase(database.url, '/nonexistent');
+    await migrate(db, migrationSources);
+    await db.query('CREATE TABLE applied_count (projection text PRIMARY KEY, n int NOT NULL)');
+    writer = await connectBroker(nats.url, log);
+    streams = await provisionStreams(writer.jsm, loadConfig({}), writer.serverVersion);
+  });
+  afterAll(async () => {
+    await writer?.close();
+    await db?.close();
+    await database?.drop();
+    await nats?.stop();
+  });
+
+  async function publishDrafts(count: number): Promise<number> {
+    const events = new EventPublisher(writer, metrics, streams);
+    const now = new Date();
+    const acks = await Promise.all(
+      Array.from({ length: count }, () => {
+        const id = randomUUID();
+        const data = { draft_id: id, content: 'c', created_at: now.toISOString(), expires_at: new Date(now.getTime() + 3600_000).toISOString() };
+        return events.publish(newEvent('draft.saved', 'proj-test', data, now), draftSubject('proj-test', id));
+      }),
+    );
+    return Math.max(...acks.map((a) => a.seq));
+  }
+
+  async function projector(projection: Projection, broker: Broker, holder: string): Promise<Projector> {
+    await db.query('INSERT INTO applied_count VALUES ($1, 0) ON CONFLICT DO NOTHING', [projection.name]);
+    const deps: ProjectorDeps = {
+      broker,
+      db,
+      log,
+      metrics,
+      leases: await openLeaseBucket(broker.nc, LEASE_MS),
+      leaseTtlMs: LEASE_MS,
+      holder,
+      now: () => new Date(),
+      batchSize: 25,
+    };
+    const p = new Projector(projection, deps);
+    p.start();
+    return p;
+  }
+
+  const count = async (projection: string) =>
+    (await db.query<{ n: number }>('SELECT n FROM applied_count WHERE projection = $1', [projection]))[0]!.n;
+
+  it.skipIf(skip)('applies every event exactly once when the holder dies after commit, before ack', async () => {
+    const total = 300;
+    const last = await publishDrafts(total);
+    const crashing = await connectBroker(nats.url, log);
+    // Batch 3 commits, then the connection dies before a single ack leaves the process.
+    const a = await projector(
+      countingProjection('crash_after_commit', (batch) => {
+        if (batch === 3) void crashing.nc.close();
+      }),
+      crashing,
+      'holder-a',
+    );
+    const survivor = await connectBroker(nats.url, log);
+    const b = await projector(countingProjection('crash_after_commit', () => undefined), survivor, 'holder-b');
+    const tracker = new CheckpointTracker(survivor.nc, db);
+    tracker.start();
+    await tracker.waitFor('crash_after_commit', 'DRAFTS', last, 20_000);
+    expect(await count('crash_after_commit')).toBe(last);
+    expect(await readCheckpoint(db, 'crash_after_commit', 'DRAFTS')).toBe(last);
+    tracker.stop();
+    await a.stop();
+    await b.stop();
+    await survivor.close();
+    expect(last).toBeGreaterThanOrEqual(total);
+  });
+
+  it.skipIf(skip)('rolls a failed batch back and re-applies it in order', async () => {
+    const last = await publishDrafts(200);
+    const broker = await connectBroker(nats.url, log);
+    const p = await projector(
+      countingProjection('fails_once', (batch) => {
+        if (batch === 2) throw new Error('database hiccup');
+      }),
+      broker,
+      'holder-c',
+    );
+    const tracker = new CheckpointTracker(broker.nc, db);
+    tracker.start();
+    await tracker.waitFor('fails_once', 'DRAFTS', last, 20_000);
+    expect(await count('fails_once')).toBe(last);
+    tracker.stop();
+    await p.stop();
+    await broker.close();
+  });
+
+  it.skipIf(skip)('lets only the lease holder project, and a standby take over', async () => {
+    const first = await publishDrafts(50);
+    const brokerA = await connectBroker(nats.url, log);
+    const brokerB = await connectBroker(nats.url, log);
+    const a = await projector(countingProjection('leased', () => undefined), brokerA, 'holder-x');
+    const tracker = new CheckpointTracker(brokerA.nc, db);
+    tracker.start();
+    await tracker.waitFor('leased', 'DRAFTS', first, 20_000);
+    const b = await projector(countingProjection('leased', () => undefined), brokerB, 'holder-y');
+    await a.stop(); // releases the lease: B takes over without waiting for it to age out
+    const last = await publishDrafts(50);
+    await tracker.waitFor('leased', 'DRAFTS', last, 20_000);
+    expect(await count('leased')).toBe(last);
+    tracker.stop();
+    await b.stop();
+    await brokerA.close();
+    await brokerB.close();
+  });
+});

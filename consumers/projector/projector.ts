@@ -1,0 +1,241 @@
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { AnyEvent, STREAMS } from '@mayfly/contracts';
+import type { Database } from '../../server/platform/db/database.ts';
+import type { Logger } from '../../server/platform/logger.ts';
+import type { Metrics } from '../../server/platform/metrics.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
+import { isConsumerNotFound } from '../../server/platform/nats/errors.ts';
+import { MARKER_REASON_HEADER } from '../../server/platform/nats/message-ttl.ts';
+import { checkpointSubject, readCheckpoint } from '../read-side/checkpoints.ts';
+import { Lease, sleep, whileLeader } from '../jobs/lease.ts';
+import type { KV } from '@nats-io/kv';
+import type { ProjectedEvent, Projection } from '../projection/projection.ts';
+import { parseJson } from '../../server/platform/events/decode.ts';
+
+export interface ProjectorDeps {
+  broker: Broker;
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+  leases: KV;
+  leaseTtlMs: number;
+  holder: string;
+  now: () => Date;
+  batchSize?: number;
+  /** The shortest time between two batches' starts (default 10 ms); see {@link SerialBatcher}. */
+  minFlushIntervalMs?: number;
+}
+
+/** A delivered message, decoded on arrival. */
+interface Delivered {
+  m: JsMsg;
+  event?: AnyEvent;
+  expired?: true;
+}
+
+/** The durable consumer that feeds a projection. */
+export const durableName = (projection: string) => `projection_${projection}`;
+
+/**
+ * Keeps one projection up to date: a durable pull consumer per projection, batches applied in
+ * ONE transaction together with the checkpoint, acked after commit, events the checkpoint
+ * already covers skipped. One process projects at a time (a lease), because order matters:
+ * on taking over, the consumer is re-seated at checkpoint + 1, so nothing a crashed holder
+ * left unacknowledged is skipped or applied out of order.
+ */
+export class Projector {
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+  readonly #batchSize: number;
+  readonly #stream: string;
+
+  constructor(
+    readonly projection: Projection,
+    private readonly deps: ProjectorDeps,
+  ) {
+    this.#batchSize = deps.batchSize ?? 1000;
+    this.#stream = STREAMS[projection.stream].name;
+  }
+
+  start(): void {
+    const lease = new Lease(this.deps.leases, `projection.${this.projection.name}`, this.deps.holder);
+    const log = this.deps.log.child({ projection: this.projection.name });
+    this.#running = whileLeader(lease, this.deps.leaseTtlMs, this.#stop.signal, log, (signal) => this.#project(signal, log));
+  }
+
+  /** Stops after the batch in flight has committed and been acked. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+
+  async #project(signal: AbortSignal, log: Logger): Promise<void> {
+    const { broker, db } = this.deps;
+    await db.query(
+      'INSERT INTO projection_checkpoints (projection, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+      [this.projection.name, this.#stream],
+    );
+    const from = (await readCheckpoint(db, this.projection.name, this.#stream)) + 1;
+    const streamLast = (await broker.jsm.streams.info(this.#stream)).state.last_seq;
+    if (from > streamLast + 1) {
+      // The database has seen sequences this stream never had: the stream was recreated.
+      log.error(
+        { checkpoint: from - 1, stream_last_seq: streamLast },
+        'projection checkpoint is ahead of its stream (was the stream recreated?); new events wait until it catches up: rebuild the projection',
+      );
+    }
+    await this.#seatConsumer(from);
+    const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
+    const batcher = new SerialBatcher<Delivered>(this.#batchSize, (batch) => this.#flush(batch), this.deps.minFlushIntervalMs ?? 10);
+    // Callback mode: every delivered message is decoded and queued at once (while the batch
+    // before it is being written); the batcher flushes what has queued up after the current
+    // turn of the event loop (single events when idle, full batches under load). The
+    // iterator's pending count is not a safe flush signal: it can report messages that never
+    // arrive, leaving a tail unflushed until redelivery.
+    const messages = await consumer.consume({
+      max_messages: this.#batchSize * 2,
+      callback: (m) => batcher.push(this.#decode(m)),
+    });
+    batcher.onFailure = () => void messages.stop();
+    const onAbort = () => void messages.stop();
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort(); // stopped while the consumer was being set up
+    log.info({ from_seq: from }, 'projecting');
+    try {
+      await messages.closed();
+      await batcher.idle();
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    // A failed batch was not acked: the next round re-seats the consumer at the checkpoint.
+    if (batcher.failure !== undefined) throw batcher.failure;
+    if (!signal.aborted) await sleep(250, signal); // consumption ended by itself: start over shortly
+  }
+
+  /** (Re)creates the durable consumer so that its next delivery is `fromSeq`. */
+  async #seatConsumer(fromSeq: number): Promise<void> {
+    const { jsm } = this.deps.broker;
+    const name = durableName(this.projection.name);
+    try {
+      await jsm.consumers.delete(this.#stream, name);
+    } catch (err) {
+      if (!isConsumerNotFound(err)) throw err;
+    }
+    await jsm.consumers.add(this.#stream, {
+      durable_name: name,
+      // Batches are applied in stream order, so acknowledging a batch's last message
+      // acknowledges the batch: one ack per transaction instead of one per event.
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+      ack_wait: nanos(60_000),
+      max_ack_pending: this.#batchSize * 4,
+      inactive_threshold: nanos(7 * 86_400_000),
+    });
+  }
+
+  /** An event ready to apply, an expiry marker (the subject's message reached its TTL), or junk. */
+  #decode(m: JsMsg): Delivered {
+    if (m.headers?.get(MARKER_REASON_HEADER)) return { m, expired: true };
+    const parsed = AnyEvent.safeParse(parseJson(m.data));
+    if (parsed.success) return { m, event: parsed.data };
+    this.deps.metrics.eventsInvalid.inc({ projection: this.projection.name });
+    this.deps.log.warn({ projection: this.projection.name, seq: m.seq, subject: m.subject }, 'skipping an event that fails its schema');
+    return { m };
+  }
+
+  async #flush(delivered: Delivered[]): Promise<void> {
+    const { db, metrics, now, broker } = this.deps;
+    const name = this.projection.name;
+    const events: ProjectedEvent[] = [];
+    const expiredSubjects: string[] = [];
+    for (const d of delivered) {
+      if (d.expired) expiredSubjects.push(d.m.subject);
+      else if (d.event) events.push({ seq: d.m.seq, subject: d.m.subject, event: d.event });
+    }
+    const batch = delivered.map((d) => d.m);
+    const lastSeq = batch[batch.length - 1]!.seq;
+    const applied = await db.transaction(async (tx) => {
+      const rows = await tx.query<{ last_seq: number }>(
+        'SELECT last_seq FROM projection_checkpoints WHERE projection = $1 AND stream = $2 FOR UPDATE',
+        [name, this.#stream],
+      );
+      const checkpoint = rows[0]?.last_seq ?? 0;
+      const fresh = events.filter((e) => e.seq > checkpoint);
+      if (fresh.length > 0) await this.projection.apply(tx, fresh, now());
+      if (expiredSubjects.length > 0) await this.projection.forget?.(tx, expiredSubjects);
+      if (lastSeq > checkpoint) {
+        await tx.query(
+          'UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2',
+          [name, this.#stream, lastSeq],
+        );
+      }
+      return fresh.length;
+    });
+    batch[batch.length - 1]!.ack(); // AckPolicy.All: covers the whole batch
+    broker.nc.publish(checkpointSubject(name), JSON.stringify({ stream: this.#stream, seq: lastSeq }));
+    metrics.eventsApplied.inc({ projection: name }, applied);
+    metrics.projectionCheckpoint.set({ projection: name, stream: this.#stream }, lastSeq);
+    const newest = events[events.length - 1];
+    if (newest) {
+      metrics.projectionLagSeconds.set({ projection: name }, (now().getTime() - Date.parse(newest.event.occurred_at)) / 1000);
+    }
+    metrics.projectionLagMessages.set({ projection: name }, batch[batch.length - 1]!.info.pending);
+  }
+}
+
+
+/**
+ * Queues messages and hands them to `flush` in order, one batch at a time, at most `max` per
+ * batch. Flushes start at most every `minIntervalMs`: an event that arrives when nothing has
+ * been flushed for that long goes at once, while a steady stream is gathered into fewer, larger
+ * batches (a projection's cost is mostly per transaction, not per row). After a failure it
+ * drops everything and accepts nothing more.
+ */
+export class SerialBatcher<T> {
+  #queue: T[] = [];
+  #running: Promise<void> | undefined;
+  #lastStart = Number.NEGATIVE_INFINITY;
+  failure: unknown = undefined;
+  onFailure: (() => void) | undefined;
+
+  constructor(
+    private readonly max: number,
+    private readonly flush: (batch: T[]) => Promise<void>,
+    private readonly minIntervalMs = 0,
+  ) {}
+
+  push(item: T): void {
+    if (this.failure !== undefined) return;
+    this.#queue.push(item);
+    this.#running ??= this.#drain();
+  }
+
+  /** Resolves when nothing is queued or being flushed. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    try {
+      while (this.#queue.length > 0) {
+        // A timer can fire early by the wall clock (libuv measures from the loop's cached time):
+        // check again until the interval has really passed.
+        for (let wait = this.#lastStart + this.minIntervalMs - performance.now(); wait > 0 && this.#queue.length < this.max; ) {
+          await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+          wait = this.#lastStart + this.minIntervalMs - performance.now();
+        }
+        this.#lastStart = performance.now();
+        await this.flush(this.#queue.splice(0, this.max));
+      }
+    } catch (err) {
+      this.failure = err;
+      this.#queue = [];
+      this.onFailure?.();
+    } finally {
+      this.#running = undefined;
+    }
+  }
+}

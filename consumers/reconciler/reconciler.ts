@@ -1,0 +1,192 @@
+import { STREAMS } from '@mayfly/contracts';
+import type { KV } from '@nats-io/kv';
+import type { Database } from '../../server/platform/db/database.ts';
+import type { Logger } from '../../server/platform/logger.ts';
+import type { Metrics } from '../../server/platform/metrics.ts';
+import type { Broker } from '../../server/platform/nats/connect.ts';
+import { isStreamNotFound } from '../../server/platform/nats/errors.ts';
+import { enqueuePurges, PLAIN_EXPIRING_TABLES, type ExpiringTable } from './expiring-table.ts';
+import { Lease, sleep, whileLeader } from '../jobs/lease.ts';
+
+type Key = { tenant: string; id: string };
+
+/** Heap pages one sweep batch covers (8 KiB each: about 60k small rows, tens of ms of work). */
+const SWEEP_PAGES = 2_000;
+
+/** What one reconciler run removed. */
+export interface ReconcileReport {
+  holder: string;
+  started_at: string;
+  duration_ms: number;
+  /** Rows removed per table: TTL passed, or their source message left the broker. */
+  rows: Record<string, { expired: number; source_gone: number }>;
+  /** Broker messages removed per stream (subjects purged, messages in them). */
+  purged: Record<string, { subjects: number; messages: number }>;
+}
+
+export interface ReconcilerDeps {
+  db: Database;
+  broker: Broker;
+  log: Logger;
+  metrics: Metrics;
+  tables: ExpiringTable[];
+  holder: string;
+  now: () => Date;
+  /** Rows deleted per statement: each batch is its own short transaction. */
+  batchSize?: number;
+}
+
+/**
+ * Hard-deletes what has expired, everywhere: projected rows whose TTL passed, rows whose
+ * source message the broker has already dropped (`last_seq < first_seq`), and broker messages
+ * of items that expired or were deleted before their stream's max-age would drop them.
+ */
+export class Reconciler {
+  readonly #stop = new AbortController();
+  #running: Promise<void> | undefined;
+  readonly #batch: number;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.#batch = deps.batchSize ?? 10_000;
+  }
+
+  /** Runs every `intervalMs` on whichever process holds the `reconciler` lease. */
+  start(intervalMs: number, leases: KV, leaseTtlMs: number): void {
+    const lease = new Lease(leases, 'reconciler', this.deps.holder);
+    const log = this.deps.log.child({ component: 'reconciler' });
+    this.#running = whileLeader(lease, leaseTtlMs, this.#stop.signal, log, async (signal) => {
+      while (!signal.aborted) {
+        await this.runOnce();
+        await sleep(intervalMs, signal);
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#running;
+  }
+
+  /** One full pass; logged, counted and recorded in `reconciler_runs`. */
+  async runOnce(): Promise<ReconcileReport> {
+    const { db, log, metrics, now } = this.deps;
+    const started = now();
+    const t0 = performance.now();
+    const report: ReconcileReport = { holder: this.deps.holder, started_at: started.toISOString(), duration_ms: 0, rows: {}, purged: {} };
+    for (const t of this.deps.tables) {
+      const stream = STREAMS[t.stream].name;
+      const firstSeq = await this.#firstSeq(stream);
+      const expired = await this.#deleteWhere(t, 'expires_at <= $1', [started.toISOString()], firstSeq);
+      const sourceGone = firstSeq === undefined ? 0 : await this.#deleteWhere(t, 'last_seq < $1', [firstSeq], undefined);
+      report.rows[t.table] = { expired, source_gone: sourceGone };
+      metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'expired' }, expired);
+      metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'source_gone' }, sourceGone);
+    }
+    for (const table of PLAIN_EXPIRING_TABLES) {
+      const [gone] = await db.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM ${table} WHERE expires_at <= $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        [started.toISOString()],
+      );
+      report.rows[table] = { expired: gone?.n ?? 0, source_gone: 0 };
+      metrics.reconcilerRowsDeleted.inc({ table, reason: 'expired' }, gone?.n ?? 0);
+    }
+    report.purged = await this.#drainPurgeQueue();
+    for (const [stream, p] of Object.entries(report.purged)) metrics.reconcilerMessagesPurged.inc({ stream }, p.messages);
+    report.duration_ms = Math.round(performance.now() - t0);
+    metrics.reconcilerRuns.inc();
+    metrics.reconcilerDuration.observe(report.duration_ms / 1000);
+    await db.query('INSERT INTO reconciler_runs (holder, started_at, duration_ms, report) VALUES ($1, $2, $3, $4)', [
+      report.holder,
+      report.started_at,
+      report.duration_ms,
+      JSON.stringify(report),
+    ]);
+    await db.query('DELETE FROM reconciler_runs WHERE id <= (SELECT max(id) - 500 FROM reconciler_runs)');
+    log.info({ component: 'reconciler', ...report }, 'reconciled');
+    return report;
+  }
+
+  async #firstSeq(stream: string): Promise<number | undefined> {
+    try {
+      return (await this.deps.broker.jsm.streams.info(stream)).state.first_seq;
+    } catch (err) {
+      if (isStreamNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes the rows matching `where`, each batch its own short transaction so reads go on.
+   * Few matches (the steady state): batches picked through the index. A backlog: sweeps of
+   * the heap by physical address range (`ctid`), because index-picked batches re-walk the
+   * dead entries of every earlier batch (measured: 1M rows, 2.8x one DELETE, against 1.2x for
+   * sweeps). Rows whose message is still in the broker get their subject queued for purging.
+   */
+  async #deleteWhere(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
+    const { db } = this.deps;
+    const [probe] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${t.table} WHERE ${where} LIMIT ${this.#batch + 1}) s`,
+      params,
+    );
+    if ((probe?.n ?? 0) === 0) return 0;
+    if (probe!.n <= this.#batch) return this.#deleteBatch(t, `ctid = ANY(ARRAY(SELECT ctid FROM ${t.table} WHERE ${where}))`, params, firstSeq);
+    const [size] = await db.query<{ pages: number }>(`SELECT (pg_relation_size('${t.table}') / current_setting('block_size')::int)::int AS pages`);
+    const pages = size?.pages ?? 0;
+    let total = 0;
+    const n = params.length;
+    for (let page = 0; page <= pages; page += SWEEP_PAGES) {
+      total += await this.#deleteBatch(
+        t,
+        `ctid >= $${n + 1}::tid AND ctid < $${n + 2}::tid AND ${where}`,
+        [...params, `(${page},0)`, `(${page + SWEEP_PAGES},0)`],
+        firstSeq,
+      );
+    }
+    return total;
+  }
+
+  async #deleteBatch(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
+    return this.deps.db.transaction(async (tx) => {
+      // Only the keys that need work outside Postgres come back: rows whose messages are still
+      // in the broker (to purge), or every row when the table keeps things elsewhere. A plain
+      // DELETE then removes the batch: returning a million keys costs more than the delete.
+      let keys: (Key & { last_seq: number })[] = [];
+      if (t.onRemoved || firstSeq !== undefined) {
+        const live = t.onRemoved ? '' : ` AND last_seq >= $${params.length + 1}`;
+        keys = await tx.query(`SELECT tenant, id::text AS id, last_seq FROM ${t.table} WHERE ${where}${live}`, t.onRemoved ? params : [...params, firstSeq]);
+      }
+      const removed = await tx.command(`DELETE FROM ${t.table} WHERE ${where}`, params);
+      const inBroker = firstSeq === undefined ? [] : keys.filter((k) => k.last_seq >= firstSeq);
+      if (inBroker.length > 0) await enqueuePurges(tx, STREAMS[t.stream].name, inBroker.map((k) => t.subject(k.tenant, k.id)));
+      if (t.onRemoved && keys.length > 0) await t.onRemoved(tx, keys.map(({ tenant, id }) => ({ tenant, id })));
+      return removed;
+    });
+  }
+
+
+  /** Purges every queued subject from its stream, then forgets it. */
+  async #drainPurgeQueue(): Promise<ReconcileReport['purged']> {
+    const { db, broker } = this.deps;
+    const purged: ReconcileReport['purged'] = {};
+    for (;;) {
+      const queued = await db.query<{ id: number; stream: string; subject: string }>(
+        'SELECT id, stream, subject FROM purge_queue ORDER BY id LIMIT 256',
+      );
+      if (queued.length === 0) return purged;
+      await Promise.all(
+        queued.map(async (q) => {
+          let messages = 0;
+          try {
+            messages = (await broker.jsm.streams.purge(q.stream, { filter: q.subject })).purged;
+          } catch (err) {
+            if (!isStreamNotFound(err)) throw err;
+          }
+          const p = (purged[q.stream] ??= { subjects: 0, messages: 0 });
+          p.subjects += 1;
+          p.messages += messages;
+        }),
+      );
+      await db.query('DELETE FROM purge_queue WHERE id = ANY($1::bigint[])', [queued.map((q) => q.id)]);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { STREAMS, tenantToken } from '@mayfly/contracts';
+import type { Services } from '../../trpc/context.ts';
+import { projections } from '../index.ts';
+import { isStreamNotFound } from '../../platform/nats/errors.ts';
+
+/** What a purge removed. */
+export interface PurgeReport {
+  messages: Record<string, number>;
+  rows: Record<string, number>;
+}
+
+/**
+ * Erases every trace of an app that Mayfly holds: its messages in every stream (purge by
+ * subject), its rows in every table that has a `tenant` column (found in the catalog, so a
+ * new module's tables are covered without a list to keep), and whatever modules keep
+ * elsewhere (their `purgeTenant` hooks, e.g. the bucket prefix).
+ */
+export async function purgeTenant(s: Services, appId: string, hooks: ((s: Services, appId: string) => Promise<void>)[]): Promise<PurgeReport> {
+  const token = tenantToken(appId);
+  const report: PurgeReport = { messages: {}, rows: {} };
+  for (const spec of Object.values(STREAMS)) {
+    const filter = spec.name === STREAMS.TENANTS.name ? `${spec.prefix}.${token}` : `${spec.prefix}.${token}.>`;
+    try {
+      report.messages[spec.name] = (await s.broker.jsm.streams.purge(spec.name, { filter })).purged;
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+    }
+  }
+  // Events already delivered to a projector before the purge would re-create rows after the
+  // delete below: let every projection apply what its stream holds first.
+  for (const p of projections) {
+    await s.consistency.settle(p.name, p.stream, `${STREAMS[p.stream].prefix}.>`).catch(() => undefined);
+  }
+  // Replay shadow tables too (`mayfly_replay_<run>` schemas): a replay swapping in after the
+  // purge must not bring the app's rows back.
+  const tables = await s.db.query<{ table_schema: string; table_name: string }>(
+    `SELECT table_schema, table_name FROM information_schema.columns
+     WHERE column_name = 'tenant' AND (table_schema = current_schema() OR table_schema LIKE 'mayfly\\_replay\\_%')
+     ORDER BY table_schema <> current_schema(), table_schema, table_name`,
+  );
+  await s.db.transaction(async (tx) => {
+    for (const { table_schema, table_name } of tables) {
+      const rows = await tx.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM "${table_schema}"."${table_name}" WHERE tenant = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+        [appId],
+      );
+      const shadow = table_schema.startsWith('mayfly_replay_');
+      if (!shadow || (rows[0]?.n ?? 0) > 0) report.rows[shadow ? `${table_schema}.${table_name}` : table_name] = rows[0]?.n ?? 0;
+    }
+    // Queued broker purges of this app are done by the purge above.
+    await tx.query("DELETE FROM purge_queue WHERE subject LIKE '%.' || $1 || '.%'", [token]);
+  });
+  for (const hook of hooks) await hook(s, appId);
+  return report;
+}

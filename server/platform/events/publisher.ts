@@ -1,0 +1,86 @@
+import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType, type StreamName } from '@mayfly/contracts';
+import { unavailable, conflict } from '../errors.ts';
+import { newId } from './ids.ts';
+import type { Broker } from '../nats/connect.ts';
+import { isWrongLastSequence } from '../nats/errors.ts';
+import { messageTtlFor } from '../nats/message-ttl.ts';
+import { PipelinedPublisher } from '../../fast-paths/pipelined-publisher.ts';
+import type { StreamCapabilities } from '../nats/streams.ts';
+import type { Metrics } from '../metrics.ts';
+
+/** Where an event landed: the PubAck is the commit point of every write. */
+export interface Published {
+  stream: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+export interface PublishOptions {
+  /** Optimistic concurrency: the subject's last sequence must still be this (0 = no message yet). */
+  expectLastSubjectSequence?: number;
+  /**
+   * The item's own lifetime. Where it is shorter than the stream's max-age and the server has
+   * per-message TTL, the message carries it (`Nats-TTL`); otherwise the reconciler removes the
+   * message when the item expires.
+   */
+  ttlSeconds?: number;
+}
+
+/** Builds an event envelope of the catalog with a fresh id and the given clock. */
+export function newEvent<T extends EventType>(
+  type: T,
+  tenant: string,
+  data: EventOf<T>['data'],
+  now: Date,
+  id: string = newId(),
+): EventOf<T> {
+  return { id, type, tenant, occurred_at: now.toISOString(), data, v: EVENTS[type].v } as EventOf<T>;
+}
+
+/** How long a publish waits for the broker's acknowledgement. */
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+/** Publishes domain events to JetStream: validated, deduplicated by event id, counted. */
+export class EventPublisher {
+  #pipeline: PipelinedPublisher | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly metrics: Metrics,
+    private readonly streams: Map<StreamName, StreamCapabilities>,
+  ) {}
+
+  /**
+   * Publishes `event` on `subject`. The event id is the `Nats-Msg-Id`, so a retried publish
+   * answers with the original sequence (`duplicate: true`) instead of storing twice.
+   */
+  async publish(event: AnyEvent, subject: string, opts: PublishOptions = {}): Promise<Published> {
+    const entry = EVENTS[event.type];
+    entry.schema.parse(event);
+    const stream = STREAMS[entry.stream];
+    if (!subject.startsWith(`${stream.prefix}.`)) throw new Error(`subject ${subject} is not in stream ${stream.name}`);
+    const caps = this.streams.get(entry.stream);
+    const ttl =
+      opts.ttlSeconds === undefined || !caps ? undefined : messageTtlFor(opts.ttlSeconds, caps.maxAgeSeconds, caps.messageTtl);
+    try {
+      this.#pipeline ??= new PipelinedPublisher(this.broker.nc, { timeoutMs: PUBLISH_TIMEOUT_MS });
+      const ack = await this.#pipeline.publish(subject, JSON.stringify(event), {
+        msgId: event.id,
+        expectedStream: stream.name,
+        expectedLastSubjectSequence: opts.expectLastSubjectSequence,
+        ttl,
+      });
+      this.metrics.eventsPublished.inc({ stream: ack.stream, type: event.type });
+      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (isWrongLastSequence(err)) throw conflict('the item changed concurrently; read it again and retry');
+      throw unavailable('the event broker is not available; try again', err);
+    }
+  }
+
+  /** Stops waiting for acknowledgements (publishes still in flight fail). */
+  close(): void {
+    this.#pipeline?.close();
+    this.#pipeline = undefined;
+  }
+}
