@@ -1,7 +1,7 @@
 // The public surface of @mayfly/contracts: what a TypeScript client (web, React Native, Deno)
 // may import. Nothing here imports server code or node:* at run time.
 export { AppId, tenantToken, appIdFromToken } from './src/tenant.ts';
-export { ErrorCode, ErrorEnvelope } from './src/errors.ts';
+export { ErrorCode, ErrorEnvelope, ERROR_STATUS } from './src/errors.ts';
 export { STREAMS, type StreamName, type StreamSpec, type Retention, type RetentionSetting } from './src/streams.ts';
 export { eventEnvelope } from './src/envelope.ts';
 export { EVENTS, AnyEvent, type EventType, type EventOf } from './src/events.ts';

@@ -5,8 +5,9 @@
 #   NATS_SERVER_BIN="$(scripts/current-nats-server.sh)"
 #
 # Debian stable ships nats-server 2.9, which lacks per-message TTL and subject
-# delete markers (>= 2.11). Debian's own package is one static Go binary, so we
-# download the .deb from another suite and unpack it; nothing is installed.
+# delete markers (>= 2.11). Debian's package of it is one Go binary that needs
+# only libc, so we download the .deb from a newer suite and unpack it into a
+# cache; nothing is installed and the system's apt state is not touched.
 # Only the path goes to stdout; progress and errors go to stderr.
 set -euo pipefail
 
@@ -29,16 +30,14 @@ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "needs ap
 
 # Reuse the archive this machine already uses (mirror or proxy included): the
 # first non-security URI from deb822 .sources files, else from sources.list.
-uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-  awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }')
-if [[ -z $uri && -r /etc/apt/sources.list ]]; then
-  uri=$(sed -e 's/\[[^]]*\]//' /etc/apt/sources.list |
-    awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }')
-fi
+uri=$(awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
+  /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+[[ -n $uri ]] || uri=$(awk '{ sub(/\[[^]]*\]/, "") } $1 == "deb" && $2 !~ /security/ { print $2; exit }' \
+  /etc/apt/sources.list 2>/dev/null || true)
 [[ -n $uri ]] || die "no Debian archive URI found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" ${dest:+"$dest.tmp"}' EXIT # no half-unpacked dir left behind
 mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/deb"
 echo "deb $uri $suite main" >"$tmp/sources.list"
 touch "$tmp/status"
@@ -59,8 +58,8 @@ apt_opts=(
 )
 
 echo "$me: reading the $suite index from $uri ..." >&2
-apt-get "${apt_opts[@]}" update >"$tmp/log" 2>&1 ||
-  die "apt-get update for $suite failed: $(grep -m1 -E '^(E|Err):' "$tmp/log" || tail -n1 "$tmp/log")"
+apt-get "${apt_opts[@]}" --error-on=any update >"$tmp/log" 2>&1 ||
+  die "apt-get update for $suite failed: $(grep -m1 -E '^E:' "$tmp/log" || tail -n1 "$tmp/log")"
 grep -q '^W:' "$tmp/log" && grep '^W:' "$tmp/log" >&2 # e.g. a signature problem
 
 (cd "$tmp/deb" && apt-get "${apt_opts[@]}" download nats-server) >>"$tmp/log" 2>&1 ||

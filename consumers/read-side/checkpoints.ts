@@ -95,7 +95,7 @@ export class CheckpointTracker {
       // An announcement may have been missed (reconnect): the database has the last word.
       this.#advance(projection, stream, await readCheckpoint(this.db, projection, stream));
       if ((this.#known.get(key) ?? 0) >= seq) return;
-      throw new MayflyError(503, 'PROJECTION_LAGGING', 'the data is not readable yet; try again shortly', {
+      throw new MayflyError('PROJECTION_LAGGING', 'the data is not readable yet; try again shortly', {
         retryAfter: 1,
       });
     } finally {

@@ -23,6 +23,31 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
+/**
+ * The HTTP status of each error code: REST answers with it, and tRPC's `data.httpStatus`
+ * carries it (tRPC has no 410: its clients see `NOT_FOUND` with `error_code: "GONE"`).
+ */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  MISSING_APP_ID: 400,
+  INVALID_APP_ID: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  GONE: 410,
+  CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE_CONTENT: 422,
+  TOO_MANY_REQUESTS: 429,
+  SERVICE_UNAVAILABLE: 503,
+  PROJECTION_LAGGING: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
 /** The REST error envelope: `{"error": {"code", "message", "details"?}, "request_id"}`. */
 export const ErrorEnvelope = z
   .object({

@@ -1,4 +1,4 @@
-import { RateLimits } from '@mayfly/contracts';
+import { ERROR_STATUS, RateLimits } from '@mayfly/contracts';
 import { MayflyError } from '../../server/platform/errors.ts';
 import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../server/modules/admin/tenant-registry-admin.ts';
 import type { Ops } from '../context.ts';
@@ -12,7 +12,7 @@ async function asOps<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
-    if (err instanceof MayflyError && err.status < 500) throw new OpsError(err.message);
+    if (err instanceof MayflyError && ERROR_STATUS[err.code] < 500) throw new OpsError(err.message);
     throw err;
   }
 }

@@ -18,10 +18,10 @@ const testRouter = router({
       .output(z.object({ text: z.string(), at: z.date(), tenant: z.string() }))
       .mutation(({ input, ctx }) => ({ text: input.text, at: input.at ?? new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), tenant: ctx.tenant })),
     limited: tenantProcedure.mutation(() => {
-      throw new MayflyError(429, 'TOO_MANY_REQUESTS', 'slow down', { retryAfter: 7 });
+      throw new MayflyError('TOO_MANY_REQUESTS', 'slow down', { retryAfter: 7 });
     }),
     conflict: tenantProcedure.input(z.object({ id: z.string() })).mutation(({ input }) => {
-      throw new MayflyError(409, 'CONFLICT', `note ${input.id} changed`, { details: [{ path: 'id', message: 'changed' }] });
+      throw new MayflyError('CONFLICT', `note ${input.id} changed`, { details: [{ path: 'id', message: 'changed' }] });
     }),
     crash: tenantProcedure.mutation(() => {
       throw new Error('database password is hunter2');

@@ -1,7 +1,6 @@
 import { MayflyError } from '../platform/errors.ts';
-import { bearer, constantTimeEqual } from './admin-auth.ts';
+import { bearer, constantTimeEqual, hashAppKey } from '../platform/credentials.ts';
 import type { TenantAdmission } from './tenant.ts';
-import { hashAppKey } from '../platform/app-keys.ts';
 import type { TenantRegistry } from '../../consumers/tenant-registry.ts';
 
 /**
@@ -16,7 +15,7 @@ export function registeredAdmission(registry: TenantRegistry, secretKey: Uint8Ar
       const given = key ? hashAppKey(secretKey, key) : '';
       // Compare even when the app is unknown: the answer takes the same time either way.
       const ok = constantTimeEqual(given, record?.keyHash ?? 'x'.repeat(64)) && record !== undefined && key !== undefined;
-      if (!ok) throw new MayflyError(401, 'UNAUTHORIZED', 'unknown app or wrong key: send Authorization: Bearer <app key>');
+      if (!ok) throw new MayflyError('UNAUTHORIZED', 'unknown app or wrong key: send Authorization: Bearer <app key>');
     },
   };
 }

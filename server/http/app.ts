@@ -10,7 +10,6 @@ import type { Context, Services } from '../trpc/context.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { appRouter } from '../modules/router.ts';
-import { MayflyError } from '../platform/errors.ts';
 import { describeError, envelope, type DescribedError } from './error-body.ts';
 import type { buildOpenApiDocument } from './openapi.ts';
 import { matchRoute, REST_PREFIX, restRoutes } from './procedures.ts';
@@ -267,7 +266,6 @@ function connectionParams(raw: string | undefined): { app_id?: string; app_key?:
 }
 
 function logServerError(error: TRPCError, path: string | undefined, log: Logger) {
-  if (error instanceof MayflyError && error.status < 500) return;
   if (describeError(error).status >= 500) log.error({ err: error.cause ?? error, path }, 'procedure failed');
 }
 

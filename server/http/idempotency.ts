@@ -56,7 +56,7 @@ export function idempotency(
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    if (!KEY.test(key)) throw new MayflyError(400, 'BAD_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
+    if (!KEY.test(key)) throw new MayflyError('BAD_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
     const tenant = labels.tenant(c) ?? '-';
     const procedure = labels.procedure(c) ?? c.req.path;
     const body = await c.req.text();
@@ -80,7 +80,7 @@ export function idempotency(
       );
       if (!rec) continue; // the first request failed and gave the key up: try again
       if (rec.body_hash !== bodyHash) {
-        throw new MayflyError(409, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request body');
+        throw new MayflyError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with another request body');
       }
       if (rec.state === 'done') {
         return new Response(rec.response, {
@@ -89,7 +89,7 @@ export function idempotency(
         });
       }
       if (Date.now() > deadline) {
-        throw new MayflyError(409, 'CONFLICT', 'a request with this Idempotency-Key is still in progress; retry later', { retryAfter: 1 });
+        throw new MayflyError('CONFLICT', 'a request with this Idempotency-Key is still in progress; retry later', { retryAfter: 1 });
       }
       await new Promise((r) => setTimeout(r, 25));
     }

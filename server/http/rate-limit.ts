@@ -150,7 +150,7 @@ export function rateLimit(opts: {
         c.header('RateLimit-Limit', String(limit.max));
         c.header('RateLimit-Remaining', '0');
         c.header('RateLimit-Reset', String(r.resetSeconds));
-        throw new MayflyError(429, 'TOO_MANY_REQUESTS', `rate limit of ${limit.max} per ${limit.windowMs / 1000} s reached for ${procedure}`, {
+        throw new MayflyError('TOO_MANY_REQUESTS', `rate limit of ${limit.max} per ${limit.windowMs / 1000} s reached for ${procedure}`, {
           retryAfter: r.resetSeconds,
         });
       }

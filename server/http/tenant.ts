@@ -18,11 +18,11 @@ export async function resolveTenant(
   admission: TenantAdmission,
 ): Promise<string> {
   if (header === undefined || header === '') {
-    throw new MayflyError(400, 'MISSING_APP_ID', 'the X-App-ID header is required');
+    throw new MayflyError('MISSING_APP_ID', 'the X-App-ID header is required');
   }
   const parsed = AppId.safeParse(header);
   if (!parsed.success) {
-    throw new MayflyError(400, 'INVALID_APP_ID', 'X-App-ID must be 1-64 characters of A-Z a-z 0-9 . _ -');
+    throw new MayflyError('INVALID_APP_ID', 'X-App-ID must be 1-64 characters of A-Z a-z 0-9 . _ -');
   }
   await admission.admit(parsed.data, authorization);
   return parsed.data;

@@ -1,11 +1,14 @@
 import { initTRPC } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { ZodError } from 'zod';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import type { Context } from './context.ts';
-import { describeError } from '../http/error-body.ts';
-import { checkAdminToken } from '../http/admin-auth.ts';
 import { MayflyError } from '../platform/errors.ts';
+import { bearer, constantTimeEqual } from '../platform/credentials.ts';
+import type { Context } from './context.ts';
+import { describeError, trpcCodeFor } from './errors.ts';
+import { rejectBadText } from './input-guard.ts';
 
 /** Procedure metadata: the REST twin's route, and its success status when not 200. */
 export type Meta = OpenApiMeta<{ successStatus?: 201 }>;
@@ -17,14 +20,18 @@ const t = initTRPC
     transformer: superjson,
     // Never put stack traces on the wire, whatever NODE_ENV says.
     isDev: false,
+    // The one place an error becomes tRPC's wire form: Mayfly's code, message and details in
+    // `data`, and for Mayfly's own errors the tRPC code and HTTP status their code stands for.
     errorFormatter({ shape, error, ctx }) {
       const described = describeError(error);
+      const own = error.cause instanceof MayflyError;
+      const key = own ? trpcCodeFor(described.status) : shape.data.code;
       return {
         message: described.message,
-        code: shape.code,
+        code: own ? TRPC_ERROR_CODES_BY_KEY[key] : shape.code,
         data: {
-          code: shape.data.code,
-          httpStatus: shape.data.httpStatus,
+          code: key,
+          httpStatus: own ? getHTTPStatusCodeFromError(new TRPCError({ code: key })) : shape.data.httpStatus,
           path: shape.data.path,
           error_code: described.code,
           details: described.details,
@@ -34,34 +41,11 @@ const t = initTRPC
     },
   });
 
-// A NUL byte or a lone surrogate has no place in any text Mayfly keeps or forwards (Postgres
-// refuses NUL in text; a lone surrogate is not valid Unicode): refused before validation.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function findBadText(v: unknown, path: string, depth = 0): string | undefined {
-  if (typeof v === 'string') return v.includes('\u0000') || LONE_SURROGATE.test(v) ? path || '(input)' : undefined;
-  if (depth > 32 || v === null || typeof v !== 'object') return undefined;
-  for (const [k, x] of Object.entries(v)) {
-    const at = path ? `${path}.${k}` : k;
-    const bad = findBadText(k, at, depth + 1) ?? findBadText(x, at, depth + 1);
-    if (bad) return bad;
-  }
-  return undefined;
-}
-
-/** Refuses input with a NUL byte or a lone surrogate, before validation. */
-async function rejectBadText(getRawInput: () => Promise<unknown>): Promise<void> {
-  const bad = findBadText(await getRawInput(), '');
-  if (bad) {
-    throw new MayflyError(400, 'VALIDATION_FAILED', 'text must not contain NUL bytes or lone surrogates', {
-      details: [{ path: bad, message: 'contains a NUL byte or a lone surrogate', code: 'invalid_string' }],
-    });
-  }
-}
-
 // One middleware per kind of procedure: every level of tRPC middleware costs object copies
 // on each call.
-const textOnly = t.middleware(async ({ getRawInput, next }) => {
+
+/** Any procedure: its input is checked for text Mayfly refuses to keep. */
+const checkedInput = t.middleware(async ({ getRawInput, next }) => {
   await rejectBadText(getRawInput);
   return next();
 });
@@ -76,16 +60,21 @@ const tenantOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
 /** Admin procedures: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
 const adminOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
   await rejectBadText(getRawInput);
-  checkAdminToken(ctx.services.config.ADMIN_TOKEN, ctx.authorization);
+  const adminToken = ctx.services.config.ADMIN_TOKEN;
+  if (!adminToken) throw new MayflyError('FORBIDDEN', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
+  const given = bearer(ctx.authorization);
+  if (!given || !constantTimeEqual(given, adminToken)) {
+    throw new MayflyError('UNAUTHORIZED', 'admin procedures need Authorization: Bearer <ADMIN_TOKEN>');
+  }
   return next();
 });
 
 export const router = t.router;
+export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 /** No tenant needed (health-like procedures). */
-export const publicProcedure = t.procedure.use(textOnly);
+export const publicProcedure = t.procedure.use(checkedInput);
 /** Every module's procedures: `ctx.tenant` is the calling app. */
 export const tenantProcedure = t.procedure.use(tenantOnly);
 /** Operator procedures (no X-App-ID). */
 export const adminProcedure = t.procedure.use(adminOnly);
-export { ZodError };

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ReadConsistency } from '../../../consumers/read-side/consistency.ts';
 import { newEvent, type EventPublisher } from '../../platform/events/publisher.ts';
-import { hashAppKey, newAppKey } from '../../platform/app-keys.ts';
+import { hashAppKey, newAppKey } from '../../platform/credentials.ts';
 import type { TenantRegistry } from '../../../consumers/tenant-registry.ts';
 
 /** What changing the app registry needs (the admin procedures' services, or the ops CLI's). */

@@ -122,7 +122,7 @@ export class RollupSealer {
       );
       return !ack.duplicate;
     } catch (err) {
-      if (err instanceof MayflyError && err.status === 409) return false;
+      if (err instanceof MayflyError && err.code === 'CONFLICT') return false;
       throw err;
     }
   }

@@ -49,7 +49,7 @@ export const affiliateRouter = router({
       const s = ctx.services;
       const code = verifyCode(s.secretKey, ctx.tenant, input.code);
       // Checked before anything is published: a forged code is counted nowhere.
-      if (code === null) throw new MayflyError(422, 'UNPROCESSABLE_CONTENT', 'the referral code is not valid for this app');
+      if (code === null) throw new MayflyError('UNPROCESSABLE_CONTENT', 'the referral code is not valid for this app');
       const now = s.now();
       const data = { code, event: input.event, value: input.value, day: utcDay(now) };
       await s.events.publish(newEvent('conversion.recorded', ctx.tenant, data, now), conversionSubject(ctx.tenant, code));

@@ -15,7 +15,7 @@ import {
   tenantBotsFilter,
 } from '@mayfly/contracts';
 import { MayflyError, badRequest, notFound } from '../../platform/errors.ts';
-import { zodDetails } from '../../http/error-body.ts';
+import { zodDetails } from '../../trpc/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
@@ -46,7 +46,7 @@ export const botsRouter = router({
         if (!handler) throw badRequest(`unknown task_type "${input.task_type}"`, { known_task_types: [...s.botHandlers.keys()].sort() });
         const context = handler.context.safeParse(input.context);
         if (!context.success) {
-          throw new MayflyError(400, 'VALIDATION_FAILED', `context does not fit the ${input.task_type} handler`, {
+          throw new MayflyError('VALIDATION_FAILED', `context does not fit the ${input.task_type} handler`, {
             details: zodDetails(context.error).map((d) => ({ ...d, path: d.path ? `context.${d.path}` : 'context' })),
           });
         }

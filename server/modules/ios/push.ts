@@ -17,7 +17,7 @@ export type { PushPayload } from './apns/payload.ts';
  * answers so from the push that found out until the tombstone leaves with its purged
  * subject (the next reconciler runs), then 404; both mean "register the device again".
  */
-export const gone = () => new MayflyError(410, 'GONE', 'the device token is no longer valid; register the device again');
+export const gone = () => new MayflyError('GONE', 'the device token is no longer valid; register the device again');
 
 /** APNs answers that mean the token will never work again. */
 const isDeadToken = (a: ApnsAnswer) => a.status === 410 || (a.status === 400 && a.reason === 'BadDeviceToken');
@@ -77,10 +77,10 @@ export async function sendPush(
   }
   if (answer.status === 403) {
     log.error({ status: 403, reason: answer.reason }, 'APNs refused the provider token: check APNS_KEY_ID, APNS_TEAM_ID, APNS_KEY_FILE');
-    throw new MayflyError(503, 'SERVICE_UNAVAILABLE', 'APNs refused this server’s credentials; the operator must fix its APNs settings');
+    throw new MayflyError('SERVICE_UNAVAILABLE', 'APNs refused this server’s credentials; the operator must fix its APNs settings');
   }
   if (answer.status === 429) {
-    throw new MayflyError(429, 'TOO_MANY_REQUESTS', 'APNs is throttling pushes to this device; try again later', { retryAfter: 60 });
+    throw new MayflyError('TOO_MANY_REQUESTS', 'APNs is throttling pushes to this device; try again later', { retryAfter: 60 });
   }
   if (answer.status >= 500 || answer.status === 0) throw unavailable('APNs is not available; try again', undefined, 5);
   // Refused for a reason of this push or app (DeviceTokenNotForTopic, TopicDisallowed, ...).

@@ -23,7 +23,7 @@ export interface StoreKitSettings {
 
 /** A 503 naming the settings to set. Not retryable by waiting, so no Retry-After. */
 export function notConfigured(feature: string, missing: string[]): MayflyError {
-  return new MayflyError(503, 'SERVICE_UNAVAILABLE', `${feature} is not configured on this server: set ${missing.join(', ')}`, {
+  return new MayflyError('SERVICE_UNAVAILABLE', `${feature} is not configured on this server: set ${missing.join(', ')}`, {
     details: { missing },
   });
 }

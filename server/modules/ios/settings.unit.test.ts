@@ -15,7 +15,7 @@ describe('iOS settings', () => {
       }
     })();
     expect(err).toBeInstanceOf(MayflyError);
-    expect(err).toMatchObject({ status: 503, appCode: 'SERVICE_UNAVAILABLE', details: { missing: ['APNS_KEY_FILE', 'APNS_TEAM_ID'] } });
+    expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { missing: ['APNS_KEY_FILE', 'APNS_TEAM_ID'] } });
     expect((err as Error).message).toContain('APNS_KEY_FILE, APNS_TEAM_ID');
   });
 

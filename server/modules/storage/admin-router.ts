@@ -19,7 +19,7 @@ export const storageAdminRouter = router({
         return await applyLifecycle(bucket, ctx.services.config.STORAGE_OBJECT_TTL_SECONDS);
       } catch (err) {
         const code = (err as { name?: string }).name ?? 'error';
-        throw new MayflyError(503, 'SERVICE_UNAVAILABLE', `the bucket did not take the lifecycle rule (${code})`, { cause: err });
+        throw new MayflyError('SERVICE_UNAVAILABLE', `the bucket did not take the lifecycle rule (${code})`, { cause: err });
       }
     }),
 });

@@ -21,10 +21,10 @@ export function typeAllowed(allowed: readonly string[], contentType: string): bo
 export function checkUpload(config: Config, input: StorageUploadInput): number {
   const max = config.STORAGE_MAX_BYTES;
   if (input.content_length > max) {
-    throw new MayflyError(413, 'PAYLOAD_TOO_LARGE', `content_length must be at most ${max} bytes`, { details: { max_bytes: max } });
+    throw new MayflyError('PAYLOAD_TOO_LARGE', `content_length must be at most ${max} bytes`, { details: { max_bytes: max } });
   }
   if (!typeAllowed(config.STORAGE_ALLOWED_TYPES, input.content_type)) {
-    throw new MayflyError(415, 'UNSUPPORTED_MEDIA_TYPE', `content_type ${mediaType(input.content_type)} is not accepted`, {
+    throw new MayflyError('UNSUPPORTED_MEDIA_TYPE', `content_type ${mediaType(input.content_type)} is not accepted`, {
       details: { allowed_types: config.STORAGE_ALLOWED_TYPES },
     });
   }

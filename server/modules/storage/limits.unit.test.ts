@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../platform/config.ts';
+import { ERROR_STATUS } from '@mayfly/contracts';
 import { MayflyError } from '../../platform/errors.ts';
 import { checkUpload, mediaType, typeAllowed } from './limits.ts';
 
@@ -8,7 +9,7 @@ const statusOf = (f: () => unknown) => {
     f();
     return 'ok';
   } catch (err) {
-    return err instanceof MayflyError ? `${err.status} ${err.appCode}` : 'other';
+    return err instanceof MayflyError ? `${ERROR_STATUS[err.code]} ${err.code}` : 'other';
   }
 };
 

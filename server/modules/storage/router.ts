@@ -62,8 +62,8 @@ export const storageRouter = router({
       const s = ctx.services;
       const bucket = requireBucket(s.config);
       const parsed = parseObjectKey(input.key);
-      if (!parsed) throw new MayflyError(400, 'VALIDATION_FAILED', 'key is not valid', { details: [{ path: 'key', message: 'must be a key returned by storage.createUpload', code: 'invalid_format' }] });
-      if (parsed.token !== tenantToken(ctx.tenant)) throw new MayflyError(403, 'FORBIDDEN', 'this key belongs to another app');
+      if (!parsed) throw new MayflyError('VALIDATION_FAILED', 'key is not valid', { details: [{ path: 'key', message: 'must be a key returned by storage.createUpload', code: 'invalid_format' }] });
+      if (parsed.token !== tenantToken(ctx.tenant)) throw new MayflyError('FORBIDDEN', 'this key belongs to another app');
       // Read-your-writes: an upload issued a moment ago (by any instance) is found.
       const seq = await s.consistency.settle(uploadsProjection.name, 'UPLOADS', uploadSubject(ctx.tenant, parsed.uploadId));
       const now = s.now();

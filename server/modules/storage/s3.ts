@@ -45,7 +45,7 @@ export function requireBucket(config: Config): Bucket {
   const bucket = bucketFor(config);
   if (bucket) return bucket;
   const missing = missingS3Settings(config);
-  throw new MayflyError(503, 'SERVICE_UNAVAILABLE', `storage is not configured: set ${missing.join(', ')}`, { details: { missing } });
+  throw new MayflyError('SERVICE_UNAVAILABLE', `storage is not configured: set ${missing.join(', ')}`, { details: { missing } });
 }
 
 /** Closes the bucket's client (its sockets), if one was made for `config`. */
