@@ -13,7 +13,7 @@ import { checkpointSubject } from '../consumers/read-side/checkpoints.ts';
 import { openLeaseBucket } from '../consumers/jobs/lease.ts';
 import { Projector } from '../consumers/projector/projector.ts';
 import { newEvent } from '../server/platform/events/publisher.ts';
-import { projections } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { openBenchStack } from './stack.ts';
 import { fmt, median, percentile, table } from './lib.ts';
 
@@ -35,7 +35,7 @@ const TENANTS = 50;
 
 const stack = await openBenchStack();
 const { log, db, broker, metrics, events } = stack;
-const drafts = projections.find((p) => p.name === 'drafts')!;
+const drafts = catalog.projections.find((p) => p.name === 'drafts')!;
 const leases = await openLeaseBucket(broker.nc, 10_000);
 
 const content = 'x'.repeat(200);

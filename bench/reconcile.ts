@@ -10,7 +10,7 @@ import { Reconciler } from '../consumers/reconciler/reconciler.ts';
 import { openDatabase } from '../server/platform/db/open.ts';
 import { createLogger } from '../server/platform/logger.ts';
 import { createMetrics } from '../server/platform/metrics.ts';
-import { expiringTables } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { connectBroker } from '../server/platform/nats/connect.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { startTestNats } from '../test/support/nats.ts';
@@ -73,7 +73,7 @@ async function duringReads(work: () => Promise<void>): Promise<{ seconds: number
 
 const db = await openDatabase(database.url, '.');
 const broker = await connectBroker(nats.url, log);
-const reconciler = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: expiringTables, holder: 'bench', now: () => new Date() });
+const reconciler = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: catalog.expiring, holder: 'bench', now: () => new Date() });
 
 const results: { round: number; baseline: Awaited<ReturnType<typeof duringReads>>; reconciler: Awaited<ReturnType<typeof duringReads>> }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {

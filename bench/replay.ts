@@ -11,7 +11,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import { draftSubject } from '@mayfly/contracts';
 import { openLeaseBucket } from '../consumers/jobs/lease.ts';
 import { newEvent } from '../server/platform/events/publisher.ts';
-import { projections } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { replayProjection } from '../ops/replay/replay.ts';
 import { openBenchStack } from './stack.ts';
 import { fmt, table } from './lib.ts';
@@ -82,7 +82,7 @@ let applied = 0;
 const replay = await measured(async () => {
   const report = await replayProjection(
     { db, broker, leases, leaseTtlMs: 10_000, holder: 'bench', now: () => new Date() },
-    { projection: projections.find((p) => p.name === 'drafts')!, batchSize: BATCH },
+    { projection: catalog.projections.find((p) => p.name === 'drafts')!, batchSize: BATCH },
   );
   applied = report.events;
   if (report.rows !== EVENTS) throw new Error(`replay left ${report.rows} rows, expected ${EVENTS}`);

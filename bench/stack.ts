@@ -6,7 +6,7 @@ import { openDatabase } from '../server/platform/db/open.ts';
 import { EventPublisher } from '../server/platform/events/publisher.ts';
 import { createLogger } from '../server/platform/logger.ts';
 import { createMetrics } from '../server/platform/metrics.ts';
-import { migrationSources } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { connectBroker } from '../server/platform/nats/connect.ts';
 import { provisionStreams } from '../server/platform/nats/streams.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
@@ -17,7 +17,7 @@ export async function openBenchStack() {
   const database = await createPostgresDatabase();
   const log = createLogger('warn');
   const db = await openDatabase(database.url, '.');
-  await migrate(db, migrationSources);
+  await migrate(db, catalog.migrations);
   const broker = await connectBroker(nats.url, log);
   const streams = await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion);
   const metrics = createMetrics();

@@ -1,4 +1,5 @@
-// The consumers process of a deployment: projectors (and later workers and the reconciler),
-// no HTTP. Same configuration as the server.
-process.env.ROLE = 'consumers';
-await import('../server/main.ts');
+// The consumers process of a deployment: projectors, workers and leader jobs, no HTTP. Same
+// configuration as the server.
+import { runMayfly } from '../server/runtime/run.ts';
+
+await runMayfly('consumers');

@@ -3,7 +3,7 @@ import { nanos } from '@nats-io/nats-core';
 import { AnyEvent, STREAMS, type StreamName } from '@mayfly/contracts';
 import type { Logger } from '../server/platform/logger.ts';
 import type { Broker } from '../server/platform/nats/connect.ts';
-import { sleep } from './jobs/lease.ts';
+import { sleep } from '../server/platform/sleep.ts';
 
 /** One message of work, decoded and validated. */
 export interface WorkItem {

@@ -8,7 +8,7 @@ import type { Database } from '../server/platform/db/database.ts';
 import { migrate } from '../server/platform/db/migrate.ts';
 import { openDatabase } from '../server/platform/db/open.ts';
 import { createLogger, type Logger } from '../server/platform/logger.ts';
-import { migrationSources } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { connectBroker, type Broker } from '../server/platform/nats/connect.ts';
 import { LEASE_TTL_MS } from '../server/runtime/start.ts';
 import { loadSecretKey, SECRET_FILE } from '../server/platform/secret.ts';
@@ -81,7 +81,7 @@ export function openOps(env: Record<string, string | undefined> = process.env): 
       if (why) throw new OpsError(why);
       db ??= (async () => {
         const opened = await openDatabase(config.DATABASE_URL, config.DATA_DIR);
-        await migrate(opened, migrationSources);
+        await migrate(opened, catalog.migrations);
         return opened;
       })();
       return db;

@@ -2,7 +2,7 @@
 // service's configuration (NATS_URL, DATABASE_URL, ...). `--help` on every command.
 import { Command } from 'commander';
 import { ConfigError } from '../server/platform/config.ts';
-import { projections } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { consumersCommand } from './commands/consumers.ts';
 import { purgeTenantCommand } from './commands/purge-tenant.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
@@ -69,7 +69,7 @@ program
     'rebuild a projection from its stream while it keeps serving: built in a shadow table, then swapped in atomically. ' +
       'Resumable: run it again after a crash or Ctrl-C. Applies events to the projection only: nothing is sent, no task runs again.',
   )
-  .argument('<projection>', projections.map((p) => p.name).join(', '))
+  .argument('<projection>', catalog.projections.map((p) => p.name).join(', '))
   .option('--tenant <app_id>', "rebuild only this app's rows (its subjects only; its rows replaced in one transaction)")
   .option('--from-seq <n>', 'start at this stream sequence (what earlier events made is not rebuilt)')
   .option('--since <time>', 'start at the first message at or after this time (ISO 8601)')

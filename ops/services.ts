@@ -3,9 +3,8 @@ import type { Services } from '../server/trpc/context.ts';
 import { ReadConsistency } from '../consumers/read-side/consistency.ts';
 import { EventPublisher } from '../server/platform/events/publisher.ts';
 import { createMetrics } from '../server/platform/metrics.ts';
-import { modules } from '../server/modules/index.ts';
-import type { Module } from '../server/modules/module.ts';
-import type { TenantAdminDeps } from '../server/modules/admin/tenant-registry-admin.ts';
+import { catalog } from '../server/modules/index.ts';
+import type { TenantAdminDeps } from '../server/modules/admin/registrations.ts';
 import { TenantRegistry } from '../consumers/tenant-registry.ts';
 import type { Ops } from './context.ts';
 
@@ -34,7 +33,7 @@ export async function tenantAdminDeps(ops: Ops, command: string, opts: { secret:
 
 /**
  * A `Services` for the commands that run the service's own code paths (a tenant purge and its
- * modules' hooks). It runs no bot (an empty handler registry) and waits on no projection.
+ * modules' hooks).
  */
 export async function opsServices(ops: Ops, command: string): Promise<Services> {
   const db = await ops.db(command);
@@ -51,13 +50,13 @@ export async function opsServices(ops: Ops, command: string): Promise<Services> 
     now: ops.now,
     broker,
     tenants,
-    tenantPurgeHooks: modules.flatMap((m: Module) => (m.purgeTenant ? [m.purgeTenant.bind(m)] : [])),
-    botHandlers: new Map(),
+    log: ops.log,
     secretKey: new Uint8Array(),
     metrics,
+    catalog,
   };
   ops.onClose(async () => {
-    for (const m of modules as readonly Module[]) await m.close?.(services);
+    for (const m of catalog.modules) await m.close?.(services);
   });
   return services;
 }

@@ -43,7 +43,7 @@ echo "deb $uri $suite main" >"$tmp/sources.list"
 touch "$tmp/status"
 # As root, apt downloads as the unprivileged _apt user: let it reach our dirs
 # (mktemp makes them root-only) instead of warning and downloading as root.
-if [[ $(id -u) == 0 ]]; then chmod 755 "$tmp" && chown -R _apt "$tmp/lists" "$tmp/deb"; fi
+if [[ $(id -u) == 0 ]] && id _apt >/dev/null 2>&1; then chmod 755 "$tmp" && chown -R _apt "$tmp/lists" "$tmp/deb"; fi
 # The system's apt.conf.d runs hooks after every update (appstream, packagekit)
 # that would refresh system caches from the system lists: switch them off.
 printf '#clear APT::Update::%s;\n' Pre-Invoke Post-Invoke Post-Invoke-Success >"$tmp/apt.conf"

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { buildOpenApiDocument } from '../server/http/openapi.ts';
 import { VERSION } from '../server/http/app.ts';
-import { appRouter } from '../server/modules/router.ts';
+import { appRouter } from '../server/modules/index.ts';
 
 /** The generated client types for the current document. */
 export async function generateTypes(doc: object): Promise<string> {

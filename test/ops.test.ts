@@ -11,8 +11,8 @@ import type { Database, Queryable } from '../server/platform/db/database.ts';
 import { openDatabase } from '../server/platform/db/open.ts';
 import { describeConsumers } from '../server/modules/admin/consumers.ts';
 import { describeStreams } from '../server/modules/admin/streams.ts';
-import type { BotHandler } from '../server/modules/bots/handlers/handler.ts';
-import { projections } from '../server/modules/index.ts';
+import { botHandlers, type BotHandler } from '../server/modules/bots/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import type { Mayfly } from '../server/runtime/start.ts';
 import { dryRunReplay } from '../ops/replay/dry-run.ts';
@@ -24,7 +24,7 @@ import { ROOT } from './support/process.ts';
 
 const ADMIN = 'admin-token-for-ops-tests-0123456789';
 const LEASE_MS = 3_000;
-const projection = (name: string) => projections.find((p) => p.name === name)!;
+const projection = (name: string) => catalog.projections.find((p) => p.name === name)!;
 
 /** Runs the ops CLI as a user does, with only the service's settings in its environment. */
 function ops(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -75,7 +75,7 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
         taskRuns += 1;
         return ctx;
       } };
-    (m.services.botHandlers as Map<string, BotHandler>).set(counting.name, counting);
+    botHandlers(m.services).set(counting.name, counting);
   });
   afterAll(async () => {
     await m?.stop();
@@ -98,7 +98,7 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
         max_age_seconds: info.config.max_age / 1e9,
       });
     }
-    const consumers = await describeConsumers({ broker: m.broker, db: m.db, projections, now: new Date() });
+    const consumers = await describeConsumers({ broker: m.broker, db: m.db, projections: catalog.projections, now: new Date() });
     const drafts = consumers.find((c) => c.name === durableName('drafts'))!;
     expect(drafts).toMatchObject({ stream: 'DRAFTS', projection: 'drafts', checkpoint: await readCheckpoint(m.db, 'drafts', 'DRAFTS'), lag_messages: 0, lag_seconds: 0 });
     expect(consumers.find((c) => c.name === workerDurable('bots'))).toMatchObject({ stream: 'BOTS', projection: null, checkpoint: null });
@@ -112,7 +112,7 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     // A projection 3 messages behind, seen a minute later: lag in messages and in the age of the oldest.
     const last = (await m.broker.jsm.streams.info('DRAFTS')).state.last_seq;
     const behind: Queryable = { query: async <R,>() => [{ projection: 'drafts', stream: 'DRAFTS', last_seq: last - 3 }] as R[], command: async () => 0, exec: async () => undefined };
-    const later = await describeConsumers({ broker: m.broker, db: behind, projections, now: new Date(Date.now() + 60_000) });
+    const later = await describeConsumers({ broker: m.broker, db: behind, projections: catalog.projections, now: new Date(Date.now() + 60_000) });
     const lagging = later.find((c) => c.projection === 'drafts')!;
     expect(lagging).toMatchObject({ checkpoint: last - 3, lag_messages: 3 });
     expect(lagging.lag_seconds).toBeGreaterThanOrEqual(59);

@@ -5,7 +5,7 @@ import { startTestNats } from './support/nats.ts';
 import { openDatabase } from '../server/platform/db/open.ts';
 import type { Database } from '../server/platform/db/database.ts';
 import { migrate } from '../server/platform/db/migrate.ts';
-import { migrationSources } from '../server/modules/index.ts';
+import { catalog } from '../server/modules/index.ts';
 import { databaseCounter } from '../server/http/rate-limit.ts';
 
 const pgSkip = DATABASES.find((d) => d.name === 'postgres')!.skip;
@@ -66,7 +66,7 @@ describe('rate-limit counts on PostgreSQL', () => {
     await using database = await testDatabaseUrl('postgres');
     const dbs = [await openDatabase(database.url, '.'), await openDatabase(database.url, '.')];
     try {
-      await migrate(dbs[0]!, migrationSources);
+      await migrate(dbs[0]!, catalog.migrations);
       const statements: string[] = [];
       const counted = dbs.map(
         (db): Database => ({

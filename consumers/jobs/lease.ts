@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from '../../server/platform/logger.ts';
+import { sleep } from '../../server/platform/sleep.ts';
 
 /** KV bucket holding one key per leadership role (a projection, the reconciler). */
 export const LEASE_BUCKET = 'mayfly_leases';
@@ -131,18 +132,4 @@ function deadLocalHolder(holder: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

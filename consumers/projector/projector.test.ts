@@ -12,7 +12,7 @@ import { openDatabase } from '../../server/platform/db/open.ts';
 import { EventPublisher, newEvent } from '../../server/platform/events/publisher.ts';
 import { createLogger } from '../../server/platform/logger.ts';
 import { createMetrics } from '../../server/platform/metrics.ts';
-import { migrationSources } from '../../server/modules/index.ts';
+import { catalog } from '../../server/modules/index.ts';
 import { connectBroker, type Broker } from '../../server/platform/nats/connect.ts';
 import type { EmbeddedNats } from '../../server/platform/nats/embedded-server.ts';
 import { provisionStreams } from '../../server/platform/nats/streams.ts';
@@ -48,7 +48,7 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
     nats = await startTestNats();
     database = await testDatabaseUrl(name);
     db = await openDatabase(database.url, '/nonexistent');
-    await migrate(db, migrationSources);
+    await migrate(db, catalog.migrations);
     await db.query('CREATE TABLE applied_count (projection text PRIMARY KEY, n int NOT NULL)');
     writer = await connectBroker(nats.url, log);
     streams = await provisionStreams(writer.jsm, loadConfig({}), writer.serverVersion);

@@ -42,7 +42,7 @@ describe('checkpoint tracker', () => {
     announceCheckpointReset(nc, 'drafts', 'DRAFTS', 3); // rebuilt from a recreated stream
     db = 3;
     // Sequence 4 of the new stream is not applied yet: the read must wait (and here, time out).
-    await expect(tracker.waitFor('drafts', 'DRAFTS', 4, 50)).rejects.toMatchObject({ status: 503 });
+    await expect(tracker.waitFor('drafts', 'DRAFTS', 4, 50)).rejects.toMatchObject({ code: 'PROJECTION_LAGGING' });
     const waiting = tracker.waitFor('drafts', 'DRAFTS', 4, 1_000);
     announce(nc, 4);
     await expect(waiting).resolves.toBeUndefined();

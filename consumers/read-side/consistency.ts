@@ -28,6 +28,11 @@ export class ReadConsistency {
     }
   }
 
+  /** Waits until `projection` has applied `stream` (its JetStream name) up to `seq`; 503 PROJECTION_LAGGING after `timeoutMs`. */
+  waitForCheckpoint(projection: string, stream: string, seq: number, timeoutMs = this.timeoutMs): Promise<void> {
+    return this.tracker.waitFor(projection, stream, seq, timeoutMs);
+  }
+
   /**
    * Waits until `projection` reflects every event under `subjectFilter`; returns the last
    * sequence found there (0: nothing was ever written, or all of it expired).

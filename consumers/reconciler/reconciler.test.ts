@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openLeaseBucket } from '../jobs/lease.ts';
 import { Reconciler } from './reconciler.ts';
+import { LeaderJobRunner } from '../jobs/leader-job.ts';
 import type { Database } from '../../server/platform/db/database.ts';
 import { migrate } from '../../server/platform/db/migrate.ts';
 import { openDatabase } from '../../server/platform/db/open.ts';
 import { createLogger } from '../../server/platform/logger.ts';
 import { createMetrics } from '../../server/platform/metrics.ts';
-import { expiringTables, migrationSources } from '../../server/modules/index.ts';
+import { catalog } from '../../server/modules/index.ts';
 import { connectBroker, type Broker } from '../../server/platform/nats/connect.ts';
 import type { EmbeddedNats } from '../../server/platform/nats/embedded-server.ts';
 import { provisionStreams } from '../../server/platform/nats/streams.ts';
@@ -28,7 +29,7 @@ describe.each(DATABASES)('reconciler leadership on $name', ({ name, skip }) => {
     nats = await startTestNats();
     database = await testDatabaseUrl(name);
     db = await openDatabase(database.url, '/nonexistent');
-    await migrate(db, migrationSources);
+    await migrate(db, catalog.migrations);
     const b = await connectBroker(nats.url, log);
     await provisionStreams(b.jsm, loadConfig({}), b.serverVersion);
     await b.close();
@@ -39,10 +40,11 @@ describe.each(DATABASES)('reconciler leadership on $name', ({ name, skip }) => {
     await nats?.stop();
   });
 
-  async function reconciler(holder: string): Promise<{ r: Reconciler; broker: Broker }> {
+  async function reconciler(holder: string): Promise<{ r: LeaderJobRunner; broker: Broker }> {
     const broker = await connectBroker(nats.url, log);
-    const r = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: expiringTables, holder, now: () => new Date() });
-    r.start(INTERVAL_MS, await openLeaseBucket(broker.nc, LEASE_MS), LEASE_MS);
+    const job = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: catalog.expiring, holder, now: () => new Date() }).job(INTERVAL_MS);
+    const r = new LeaderJobRunner(job, { leases: await openLeaseBucket(broker.nc, LEASE_MS), leaseTtlMs: LEASE_MS, holder, log });
+    r.start();
     return { r, broker };
   }
 
@@ -97,7 +99,7 @@ describe.each(DATABASES)('reconciler leadership on $name', ({ name, skip }) => {
       await seed(25_000, true, 1);
       await seed(300, false, 1);
       await seed(7, true, 1_000_000); // their messages are "still in the broker": purge them too
-      const r = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: expiringTables, holder: 'sweeper', now: () => new Date(), batchSize: 1_000 });
+      const r = new Reconciler({ db, broker, log, metrics: createMetrics(), tables: catalog.expiring, holder: 'sweeper', now: () => new Date(), batchSize: 1_000 });
       const report = await r.runOnce();
       expect(report.rows.drafts).toEqual({ expired: 25_007, source_gone: 300 });
       expect(await db.query("SELECT 1 FROM drafts WHERE tenant = 'sweep'")).toHaveLength(0);

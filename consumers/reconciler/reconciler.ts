@@ -1,12 +1,11 @@
 import { STREAMS } from '@mayfly/contracts';
-import type { KV } from '@nats-io/kv';
 import type { Database } from '../../server/platform/db/database.ts';
 import type { Logger } from '../../server/platform/logger.ts';
 import type { Metrics } from '../../server/platform/metrics.ts';
 import type { Broker } from '../../server/platform/nats/connect.ts';
 import { isStreamNotFound } from '../../server/platform/nats/errors.ts';
 import { enqueuePurges, PLAIN_EXPIRING_TABLES, type ExpiringTable } from './expiring-table.ts';
-import { Lease, sleep, whileLeader } from '../jobs/lease.ts';
+import type { LeaderJob } from '../jobs/leader-job.ts';
 
 type Key = { tenant: string; id: string };
 
@@ -42,29 +41,15 @@ export interface ReconcilerDeps {
  * of items that expired or were deleted before their stream's max-age would drop them.
  */
 export class Reconciler {
-  readonly #stop = new AbortController();
-  #running: Promise<void> | undefined;
   readonly #batch: number;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.#batch = deps.batchSize ?? 10_000;
   }
 
-  /** Runs every `intervalMs` on whichever process holds the `reconciler` lease. */
-  start(intervalMs: number, leases: KV, leaseTtlMs: number): void {
-    const lease = new Lease(leases, 'reconciler', this.deps.holder);
-    const log = this.deps.log.child({ component: 'reconciler' });
-    this.#running = whileLeader(lease, leaseTtlMs, this.#stop.signal, log, async (signal) => {
-      while (!signal.aborted) {
-        await this.runOnce();
-        await sleep(intervalMs, signal);
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#running;
+  /** The reconciler as a leader job: one pass every `intervalMs`, on one process at a time. */
+  job(intervalMs: number): LeaderJob {
+    return { name: 'reconciler', intervalMs, run: () => this.runOnce() };
   }
 
   /** One full pass; logged, counted and recorded in `reconciler_runs`. */

@@ -1,12 +1,12 @@
 import { describeConsumers } from '../../server/modules/admin/consumers.ts';
-import { projections } from '../../server/modules/index.ts';
+import { catalog } from '../../server/modules/index.ts';
 import type { Ops } from '../context.ts';
 import { duration, printJson, table } from '../format.ts';
 
 /** `consumers`: every durable consumer, and for projectors the checkpoint and lag. */
 export async function consumersCommand(ops: Ops, opts: { json?: boolean }): Promise<void> {
   const db = await ops.dbIfShared();
-  const consumers = await describeConsumers({ broker: await ops.broker(), db, projections, now: ops.now() });
+  const consumers = await describeConsumers({ broker: await ops.broker(), db, projections: catalog.projections, now: ops.now() });
   if (opts.json) return printJson({ consumers, checkpoints: db !== undefined });
   console.log(
     table(

@@ -1,6 +1,5 @@
 import { AppId } from '@mayfly/contracts';
-import { removeTenant } from '../../server/modules/admin/tenant-registry-admin.ts';
-import { purgeTenant } from '../../server/modules/admin/purge.ts';
+import { purgeTenant, removeTenant } from '../../server/modules/admin/index.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { printJson, table } from '../format.ts';
@@ -23,7 +22,7 @@ export async function purgeTenantCommand(ops: Ops, id: string, o: { yes?: boolea
   if (!o.yes) throw new OpsError(`purge-tenant erases every message, row and object of ${app}, for good: add --yes to go ahead`);
   const services = await opsServices(ops, 'purge-tenant');
   const unregistered = await removeTenant(services, app);
-  const report = await purgeTenant(services, app, services.tenantPurgeHooks);
+  const report = await purgeTenant(services, app);
   if (o.json) return printJson({ app_id: app, unregistered, ...report });
   console.log(`purged ${app}${unregistered ? ' and removed it from the registry' : ''}`);
   console.log(table(['STREAM', 'MESSAGES'], Object.entries(report.messages).map(([s, n]) => [s, n])));

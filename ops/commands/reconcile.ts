@@ -1,6 +1,6 @@
 import { Reconciler } from '../../consumers/reconciler/reconciler.ts';
 import { createMetrics } from '../../server/platform/metrics.ts';
-import { expiringTables } from '../../server/modules/index.ts';
+import { catalog } from '../../server/modules/index.ts';
 import type { Ops } from '../context.ts';
 import { printJson, table } from '../format.ts';
 
@@ -12,7 +12,7 @@ import { printJson, table } from '../format.ts';
 export async function reconcileCommand(ops: Ops, o: { json?: boolean }): Promise<void> {
   const db = await ops.db('reconcile');
   const broker = await ops.broker();
-  const reconciler = new Reconciler({ db, broker, log: ops.log, metrics: createMetrics(), tables: expiringTables, holder: `ops:${ops.holder}`, now: ops.now });
+  const reconciler = new Reconciler({ db, broker, log: ops.log, metrics: createMetrics(), tables: catalog.expiring, holder: `ops:${ops.holder}`, now: ops.now });
   const report = await reconciler.runOnce();
   if (o.json) return printJson(report);
   console.log(`reconciled in ${report.duration_ms} ms`);

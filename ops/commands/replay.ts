@@ -1,4 +1,4 @@
-import { projections } from '../../server/modules/index.ts';
+import { catalog } from '../../server/modules/index.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { printJson, table } from '../format.ts';
@@ -29,8 +29,8 @@ function parseOptions(o: ReplayCommandOptions) {
 
 /** `replay <projection>`: rebuild a projection from its stream while it keeps serving. */
 export async function replayCommand(ops: Ops, name: string, o: ReplayCommandOptions, signal: AbortSignal): Promise<void> {
-  const projection = projections.find((p) => p.name === name);
-  if (!projection) throw new OpsError(`unknown projection "${name}"; known: ${projections.map((p) => p.name).join(', ')}`);
+  const projection = catalog.projections.find((p) => p.name === name);
+  if (!projection) throw new OpsError(`unknown projection "${name}"; known: ${catalog.projections.map((p) => p.name).join(', ')}`);
   const opts = parseOptions(o);
   const db = await ops.db('replay');
   const broker = await ops.broker();

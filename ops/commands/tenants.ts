@@ -1,6 +1,6 @@
 import { ERROR_STATUS, RateLimits } from '@mayfly/contracts';
 import { MayflyError } from '../../server/platform/errors.ts';
-import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../server/modules/admin/tenant-registry-admin.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey } from '../../server/modules/admin/registrations.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { printJson, table, time } from '../format.ts';

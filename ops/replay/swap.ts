@@ -1,4 +1,5 @@
-import { Lease, sleep } from '../../consumers/jobs/lease.ts';
+import { Lease } from '../../consumers/jobs/lease.ts';
+import { sleep } from '../../server/platform/sleep.ts';
 import type { Projection } from '../../consumers/projection/projection.ts';
 import type { Queryable } from '../../server/platform/db/database.ts';
 import { applyBatch } from './apply.ts';

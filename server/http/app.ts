@@ -9,7 +9,8 @@ import type { TRPCError } from '@trpc/server';
 import type { Context, Services } from '../trpc/context.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import { appRouter } from '../modules/router.ts';
+import { appRouter } from '../modules/index.ts';
+import { registeredAdmission } from './admission.ts';
 import { describeError, envelope, type DescribedError } from './error-body.ts';
 import type { buildOpenApiDocument } from './openapi.ts';
 import { matchRoute, REST_PREFIX, restRoutes } from './procedures.ts';
@@ -40,7 +41,7 @@ export interface AppDeps {
 /** The HTTP edge: middleware, health, metrics, docs, tRPC at /trpc and its REST twin at /api/v1. */
 export function createApp(deps: AppDeps) {
   const { services, metrics } = deps;
-  const admission = deps.admission ?? openAdmission;
+  const admission = deps.admission ?? (services.config.TENANCY === 'registered' ? registeredAdmission(services.tenants, services.secretKey) : openAdmission);
   const routes = restRoutes(appRouter);
   let openapi: ReturnType<typeof buildOpenApiDocument> | undefined;
   const app = new Hono<Env>();

@@ -1,34 +1,28 @@
 import { join } from 'node:path';
-import type { KV } from '@nats-io/kv';
-import { CheckpointTracker } from '../../consumers/read-side/checkpoints.ts';
+import type { StreamName } from '@mayfly/contracts';
+import { LeaderJobRunner } from '../../consumers/jobs/leader-job.ts';
 import { holderId, openLeaseBucket } from '../../consumers/jobs/lease.ts';
 import { Projector } from '../../consumers/projector/projector.ts';
+import { CheckpointTracker } from '../../consumers/read-side/checkpoints.ts';
+import { ReadConsistency } from '../../consumers/read-side/consistency.ts';
+import { Reconciler } from '../../consumers/reconciler/reconciler.ts';
+import { TenantRegistry } from '../../consumers/tenant-registry.ts';
+import { WorkerRunner } from '../../consumers/worker.ts';
+import { createApp } from '../http/app.ts';
 import type { Config } from '../platform/config.ts';
-import type { Services } from '../trpc/context.ts';
 import type { Database } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { openDatabase } from '../platform/db/open.ts';
-import { ReadConsistency } from '../../consumers/read-side/consistency.ts';
 import { EventPublisher } from '../platform/events/publisher.ts';
-import { createApp } from '../http/app.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createMetrics, type Metrics } from '../platform/metrics.ts';
-import { expiringTables, migrationSources, modules, projections } from '../modules/index.ts';
 import { connectBroker, type Broker } from '../platform/nats/connect.ts';
 import { startNatsServer, type EmbeddedNats } from '../platform/nats/embedded-server.ts';
 import { provisionStreams, type StreamCapabilities } from '../platform/nats/streams.ts';
-import { Reconciler } from '../../consumers/reconciler/reconciler.ts';
-import type { StreamName } from '@mayfly/contracts';
-import { RollupSealer } from '../modules/affiliate/rollup-sealer.ts';
-import { replayProgress } from '../modules/admin/replays.ts';
-import { ObjectReaper } from '../modules/storage/object-reaper.ts';
 import { loadSecretKey } from '../platform/secret.ts';
-import { TenantRegistry } from '../../consumers/tenant-registry.ts';
-import { registeredAdmission } from '../http/admission.ts';
-import { openAdmission } from '../http/tenant.ts';
-import { createRegistry } from '../modules/bots/handlers/registry.ts';
-import { WorkerRunner } from '../../consumers/worker.ts';
-import type { Module } from '../modules/module.ts';
+import { replayProgress } from '../modules/admin/index.ts';
+import { catalog } from '../modules/index.ts';
+import type { Services } from '../trpc/context.ts';
 
 /** How long a leader's lease lasts without renewal (a crashed leader is replaced after this). */
 export const LEASE_TTL_MS = 10_000;
@@ -42,9 +36,8 @@ export interface Mayfly {
   services: Services;
   app: ReturnType<typeof createApp> | undefined;
   projectors: Projector[];
+  /** The reconciler (consumer roles only); `runOnce()` runs a pass now. */
   reconciler: Reconciler | undefined;
-  /** Seals completed days' conversion totals into ROLLUPS (consumer roles only). */
-  sealer: RollupSealer | undefined;
   streams: Map<StreamName, StreamCapabilities>;
   natsServer: EmbeddedNats | undefined;
   /** Stops projectors after their batch in flight, drains NATS, closes the database. */
@@ -61,7 +54,8 @@ export interface StartOptions {
 
 /**
  * Composition root: opens the database (migrated), the broker (spawned when NATS_URL is
- * unset, streams provisioned), and starts the HTTP app and/or the consumers by ROLE.
+ * unset, streams provisioned), builds the services every module shares, and starts the HTTP
+ * app and/or the consumers (projectors, workers, leader jobs) by ROLE, from the modules.
  */
 export async function startMayfly(config: Config, opts: StartOptions): Promise<Mayfly> {
   const { log } = opts;
@@ -87,7 +81,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     }
     const db = await openDatabase(config.DATABASE_URL, config.DATA_DIR);
     cleanups.push(() => db.close());
-    const applied = await migrate(db, migrationSources);
+    const applied = await migrate(db, catalog.migrations);
     metrics.replayFeed.read = () => replayProgress(db).catch(() => []);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
 
@@ -108,52 +102,42 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
       config,
       db,
       now,
+      log,
       broker,
       tenants,
-      tenantPurgeHooks: [],
-      botHandlers: createRegistry(config, secretKey, () => services),
       events: new EventPublisher(broker, metrics, streams),
       consistency: new ReadConsistency(broker, tracker, config.READ_YOUR_WRITES_TIMEOUT_MS),
       secretKey,
       metrics,
+      catalog,
     };
     cleanups.push(async () => services.events.close());
     // Runs after workers and projectors stopped (cleanups run in reverse), before the broker closes.
     cleanups.push(async () => {
-      await Promise.all(modules.flatMap((m: Module) => (m.close ? [m.close(services)] : [])));
+      await Promise.all(catalog.modules.flatMap((m) => (m.close ? [m.close(services)] : [])));
     });
 
     const projectors: Projector[] = [];
     let reconciler: Reconciler | undefined;
-    let sealer: RollupSealer | undefined;
     if (config.ROLE !== 'api') {
       const leaseTtlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
-      const leases: KV = await openLeaseBucket(broker.nc, leaseTtlMs);
+      const leases = await openLeaseBucket(broker.nc, leaseTtlMs);
       const holder = holderId();
-      for (const p of projections) {
+      for (const p of catalog.projections) {
         projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));
       }
-      for (const p of projectors) p.start();
-      const workers = modules.flatMap((m: Module) => m.workers?.(services, log) ?? []).map((w) => new WorkerRunner(w, { broker, log }));
-      for (const w of workers) w.start();
+      const workers = catalog.modules.flatMap((m) => m.workers?.(services) ?? []).map((w) => new WorkerRunner(w, { broker, log }));
+      reconciler = new Reconciler({ db, broker, log, metrics, tables: catalog.expiring, holder, now });
+      const jobs = [reconciler.job(config.RECONCILE_INTERVAL_SECONDS * 1000), ...catalog.modules.flatMap((m) => m.jobs?.(services) ?? [])].map(
+        (job) => new LeaderJobRunner(job, { leases, leaseTtlMs, holder, log }),
+      );
+      for (const part of [...projectors, ...workers, ...jobs]) part.start();
       cleanups.push(async () => {
-        await Promise.all(workers.map((w) => w.stop()));
-      });
-      reconciler = new Reconciler({ db, broker, log, metrics, tables: expiringTables, holder, now });
-      reconciler.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
-      sealer = new RollupSealer({ db, broker, events: services.events, tracker, log, holder, now });
-      sealer.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
-      const reaper = new ObjectReaper({ db, config, log, metrics, holder });
-      reaper.start(config.RECONCILE_INTERVAL_SECONDS * 1000, leases, leaseTtlMs);
-      cleanups.push(() => reaper.stop());
-      cleanups.push(async () => {
-        await Promise.all([...projectors.map((p) => p.stop()), reconciler?.stop(), sealer?.stop()]);
+        await Promise.all([...projectors, ...workers, ...jobs].map((part) => part.stop()));
       });
     }
-    services.tenantPurgeHooks = modules.flatMap((m: Module) => (m.purgeTenant ? [m.purgeTenant.bind(m)] : []));
-    const admission = config.TENANCY === 'registered' ? registeredAdmission(tenants, secretKey) : openAdmission;
-    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics, admission });
-    return { config, db, broker, metrics, services, app, projectors, reconciler, sealer, streams, natsServer, stop: stopAll };
+    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics });
+    return { config, db, broker, metrics, services, app, projectors, reconciler, streams, natsServer, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

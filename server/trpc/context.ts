@@ -1,32 +1,45 @@
+import type { Projection } from '../../consumers/projection/projection.ts';
+import type { ReadConsistency } from '../../consumers/read-side/consistency.ts';
+import type { TenantRegistry } from '../../consumers/tenant-registry.ts';
 import type { Config } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import type { EventPublisher } from '../platform/events/publisher.ts';
-import type { ReadConsistency } from '../../consumers/read-side/consistency.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { Broker } from '../platform/nats/connect.ts';
-import type { HandlerRegistry } from '../modules/bots/handlers/registry.ts';
-import type { TenantRegistry } from '../../consumers/tenant-registry.ts';
 
-/** What procedures may use: passed in once at start (clock included), never imported. */
+/**
+ * What procedures, workers and jobs may use: built once at start by the composition root
+ * (clock included) and passed in, never imported. Modules keep state of their own per
+ * instance with `instanceState` (server/modules/module.ts).
+ */
 export interface Services {
   config: Config;
   db: Database;
   events: EventPublisher;
   consistency: ReadConsistency;
   now: () => Date;
+  /** The process's logger (requests carry their own child in the tRPC context). */
+  log: Logger;
   /** The broker connection, for live subscriptions (execute's wait, onUpdate). */
   broker: Broker;
   /** The registered apps, live (registered tenancy). */
   tenants: TenantRegistry;
-  /** What modules erase outside streams and tables when an app is purged (e.g. its bucket prefix). */
-  tenantPurgeHooks: ((s: Services, appId: string) => Promise<void>)[];
-  /** The bot handlers this deployment runs, by task type. */
-  botHandlers: HandlerRegistry;
-  /** The server secret (HMAC key of affiliate codes); never logged. */
+  /** The server secret (HMAC key of affiliate codes, app keys, bot signatures); never logged. */
   secretKey: Uint8Array;
   /** The process's Prometheus metrics (workers count their outcomes, e.g. mail sent and failed). */
   metrics: Metrics;
+  /** What this deployment is made of, as the composition root gathered it from the modules. */
+  catalog: Catalog;
+}
+
+/** Erases what a module keeps of an app outside streams and tables (its bucket prefix, ...). */
+export type PurgeHook = (s: Services, appId: string) => Promise<void>;
+
+/** The modules' contributions that other parts iterate over (admin views, tenant purge). */
+export interface Catalog {
+  projections: readonly Projection[];
+  purgeHooks: readonly PurgeHook[];
 }
 
 /** The tRPC context of one request. `tenant` is set by the edge on `/trpc` and `/api/v1`. */

@@ -7,7 +7,6 @@ import type { Queryable } from '../../platform/db/database.ts';
 import type { Broker } from '../../platform/nats/connect.ts';
 import { isNoMessageFound } from '../../platform/nats/errors.ts';
 import { adminProcedure } from '../../trpc/trpc.ts';
-import { projections } from '../index.ts';
 import { describeStreams, type StreamSummary } from './streams.ts';
 
 /** One durable consumer, and for a projector's the checkpoint it feeds and how far behind that is. */
@@ -32,7 +31,7 @@ export interface DescribeConsumersDeps {
   broker: Broker;
   /** Where the checkpoints are; without it the checkpoint columns are null. */
   db: Queryable | undefined;
-  projections: Projection[];
+  projections: readonly Projection[];
   now: Date;
 }
 
@@ -97,5 +96,5 @@ export const consumersProcedure = adminProcedure
   .output(z.object({ items: z.array(ConsumerSummary) }))
   .query(async ({ ctx }) => {
     const s = ctx.services;
-    return { items: await describeConsumers({ broker: s.broker, db: s.db, projections, now: s.now() }) };
+    return { items: await describeConsumers({ broker: s.broker, db: s.db, projections: s.catalog.projections, now: s.now() }) };
   });

@@ -1,6 +1,5 @@
 import { STREAMS, tenantToken } from '@mayfly/contracts';
 import type { Services } from '../../trpc/context.ts';
-import { projections } from '../index.ts';
 import { isStreamNotFound } from '../../platform/nats/errors.ts';
 
 /** What a purge removed. */
@@ -15,7 +14,7 @@ export interface PurgeReport {
  * new module's tables are covered without a list to keep), and whatever modules keep
  * elsewhere (their `purgeTenant` hooks, e.g. the bucket prefix).
  */
-export async function purgeTenant(s: Services, appId: string, hooks: ((s: Services, appId: string) => Promise<void>)[]): Promise<PurgeReport> {
+export async function purgeTenant(s: Services, appId: string): Promise<PurgeReport> {
   const token = tenantToken(appId);
   const report: PurgeReport = { messages: {}, rows: {} };
   for (const spec of Object.values(STREAMS)) {
@@ -28,7 +27,7 @@ export async function purgeTenant(s: Services, appId: string, hooks: ((s: Servic
   }
   // Events already delivered to a projector before the purge would re-create rows after the
   // delete below: let every projection apply what its stream holds first.
-  for (const p of projections) {
+  for (const p of s.catalog.projections) {
     await s.consistency.settle(p.name, p.stream, `${STREAMS[p.stream].prefix}.>`).catch(() => undefined);
   }
   // Replay shadow tables too (`mayfly_replay_<run>` schemas): a replay swapping in after the
@@ -50,6 +49,6 @@ export async function purgeTenant(s: Services, appId: string, hooks: ((s: Servic
     // Queued broker purges of this app are done by the purge above.
     await tx.query("DELETE FROM purge_queue WHERE subject LIKE '%.' || $1 || '.%'", [token]);
   });
-  for (const hook of hooks) await hook(s, appId);
+  for (const hook of s.catalog.purgeHooks) await hook(s, appId);
   return report;
 }

@@ -1,6 +1,6 @@
 import { TenantAppIdInput, TenantCreateInput, TenantDeleted, TenantDeleteInput, TenantKey, TenantList } from '@mayfly/contracts';
 import { notFound } from '../../platform/errors.ts';
-import { listTenants, registerTenant, removeTenant, rotateTenantKey } from './tenant-registry-admin.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey } from './registrations.ts';
 import { purgeTenant } from './purge.ts';
 import { adminProcedure, router } from '../../trpc/trpc.ts';
 
@@ -34,7 +34,7 @@ export const tenantsAdminRouter = router({
       const removed = await removeTenant(s, input.app_id);
       if (!removed && input.purge !== 'true') throw notFound('app');
       if (input.purge === 'true') {
-        const report = await purgeTenant(s, input.app_id, s.tenantPurgeHooks);
+        const report = await purgeTenant(s, input.app_id);
         ctx.log.info({ app_id: input.app_id, ...report }, 'tenant purged');
       }
       return { deleted: true as const };

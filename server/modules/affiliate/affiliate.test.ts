@@ -24,6 +24,7 @@ import type { Mayfly } from '../../runtime/start.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from '../../../test/support/databases.ts';
 import { capturingLogger, jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
 import { startTestNats } from '../../../test/support/nats.ts';
+import { RollupSealer } from './rollup-sealer.ts';
 
 const LEASE_MS = 1_500;
 const SECRET_KEY = 'affiliate-integration-test-secret-0123456789';
@@ -106,6 +107,8 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
       { leaseTtlMs: LEASE_MS, log: captured.log },
     );
   });
+  /** One sealing run now, as the leader would do it. */
+  const sealOnce = () => new RollupSealer(mayfly.services).sealOnce();
   afterAll(async () => {
     for (const e of extra) await e.projector.stop();
     for (const e of extra) await e.broker.close();
@@ -260,7 +263,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     expect((await convert(app, { code: a, event: 'signup', value: 1 })).status).toBe(200);
     const raw = await stats(app);
 
-    await mayfly.sealer!.sealOnce();
+    await sealOnce();
     const subjects = await rollupSubjects(app);
     // One seal per (code, event, day) of the complete days; today stays open.
     expect(Object.values(subjects)).toEqual([1, 1, 1]);
@@ -268,7 +271,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     expect(await stats(app)).toEqual(raw);
 
     // Sealing again publishes nothing.
-    const again = await mayfly.sealer!.sealOnce();
+    const again = await sealOnce();
     expect(again.sealed).toBe(0);
     expect(await rollupSubjects(app)).toEqual(subjects);
     expect(await stats(app)).toEqual(raw);
@@ -276,7 +279,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     // A conversion of a sealed day that reaches the stream late: the next run corrects the seal.
     await publishPast(app, a, 'signup', 0.25, d3);
     await stats(app); // both projections have it
-    await mayfly.sealer!.sealOnce();
+    await sealOnce();
     const corrected = await rollupSubjects(app);
     expect(Object.values(corrected).sort()).toEqual([1, 1, 2]);
     expect((await stats(app)).find((i) => i.day === d3 && i.code === a)).toEqual({
@@ -301,7 +304,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     expect((await convert(app, { code, event: 'signup', value: 5 })).status).toBe(200);
     await publishPast(app, code, 'signup', 1, addDays(today(), -1));
     await stats(app);
-    await mayfly.sealer!.sealOnce();
+    await sealOnce();
     expect((await stats(app)).map((i) => i.count)).toEqual([1, 1]);
 
     const jsm = mayfly.broker.jsm;
@@ -343,7 +346,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     await publishPast(app, b, 'purchase', 9.99, d3);
     await publishPast(app, a, 'signup', 0.3, d2);
     await stats(app);
-    await mayfly.sealer!.sealOnce();
+    await sealOnce();
 
     // Shorten CONVERSIONS' retention to one second: the broker drops every raw event.
     const original = (await jsm.streams.info('CONVERSIONS')).config;
@@ -356,7 +359,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     expect(await mayfly.services.consistency.lastSequence('CONVERSIONS', tenantConversionsFilter(app))).toBe(0);
 
     // The next run prunes the raw counts behind the expired events: the sealed totals answer.
-    expect((await mayfly.sealer!.sealOnce()).pruned).toBeGreaterThanOrEqual(3);
+    expect((await sealOnce()).pruned).toBeGreaterThanOrEqual(3);
     expect(await mayfly.db.query('SELECT 1 FROM conversion_counts WHERE tenant = $1', [app])).toEqual([]);
     const sealedOnly = [
       { code: a, event: 'signup', day: d3, count: 2, value_sum: 0.3 },
@@ -370,7 +373,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     await publishPast(app, b, 'purchase', 2, d1);
     expect((await convert(app, { code: a, event: 'signup', value: 0.7 })).status).toBe(200);
     await stats(app);
-    await mayfly.sealer!.sealOnce();
+    await sealOnce();
     const before = await stats(app);
     expect(before).toEqual(
       ordered([
@@ -405,7 +408,7 @@ describe.each(DATABASES)('affiliate on $name', ({ name, skip }) => {
     );
     expect(rawDays.map((r) => r.day)).toEqual([d1, today()]);
     // Sealing after the replay finds nothing new, and the totals stay.
-    expect((await mayfly.sealer!.sealOnce()).sealed).toBe(0);
+    expect((await sealOnce()).sealed).toBe(0);
     expect(await stats(app)).toEqual(before);
   });
 

@@ -1,6 +1,7 @@
-import type { Module } from '../module.ts';
+import { defineModule } from '../module.ts';
 import { conversionCountsProjection } from './projection/conversion-counts.ts';
 import { conversionRollupsProjection } from './projection/conversion-rollups.ts';
+import { RollupSealer } from './rollup-sealer.ts';
 import { affiliateRouter } from './router.ts';
 
 /**
@@ -9,10 +10,11 @@ import { affiliateRouter } from './router.ts';
  * ROLLUPS (`conversion_rollups`) by the rollup sealer, so history outlives the raw events.
  * Nothing expires row by row: the counts are aggregates without user data.
  */
-export const affiliate = {
+export const affiliate = defineModule({
   name: 'affiliate',
   router: affiliateRouter,
   projections: [conversionCountsProjection, conversionRollupsProjection],
   expiring: [],
   migrations: { module: 'affiliate', dir: new URL('./migrations/', import.meta.url) },
-} satisfies Module;
+  jobs: (s) => [new RollupSealer(s).job(s.config.RECONCILE_INTERVAL_SECONDS * 1000)],
+});

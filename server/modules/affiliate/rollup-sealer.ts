@@ -1,7 +1,6 @@
 import { rollupSubject, STREAMS, type StreamName } from '@mayfly/contracts';
-import type { KV } from '@nats-io/kv';
-import type { CheckpointTracker } from '../../../consumers/read-side/checkpoints.ts';
-import { Lease, sleep, whileLeader } from '../../../consumers/jobs/lease.ts';
+import type { ReadConsistency } from '../../../consumers/read-side/consistency.ts';
+import type { LeaderJob } from '../../../consumers/jobs/leader-job.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { MayflyError } from '../../platform/errors.ts';
 import { newEvent, type EventPublisher } from '../../platform/events/publisher.ts';
@@ -25,9 +24,8 @@ export interface RollupSealerDeps {
   db: Database;
   broker: Broker;
   events: EventPublisher;
-  tracker: CheckpointTracker;
+  consistency: ReadConsistency;
   log: Logger;
-  holder: string;
   now: () => Date;
   graceMs?: number;
   /** How long a run waits for the projections to catch up before it gives up until the next. */
@@ -60,29 +58,11 @@ const PUBLISH_CONCURRENCY = 64;
  * is also deduplicated by `Nats-Msg-Id`.
  */
 export class RollupSealer {
-  readonly #stop = new AbortController();
-  #running: Promise<void> | undefined;
-
   constructor(private readonly deps: RollupSealerDeps) {}
 
-  /** Runs every `intervalMs` on whichever process holds the `rollup-sealer` lease. */
-  start(intervalMs: number, leases: KV, leaseTtlMs: number): void {
-    const lease = new Lease(leases, 'rollup-sealer', this.deps.holder);
-    const log = this.deps.log.child({ component: 'rollup-sealer' });
-    this.#running = whileLeader(lease, leaseTtlMs, this.#stop.signal, log, async (signal) => {
-      while (!signal.aborted) {
-        await this.sealOnce(signal).catch((err: unknown) => {
-          // Lagging projections or a broker hiccup: nothing is lost, the next run seals it.
-          if (!signal.aborted) log.warn({ err }, 'sealing run did not finish; retrying at the next interval');
-        });
-        await sleep(intervalMs, signal);
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#running;
+  /** The sealer as a leader job: one run every `intervalMs`, on one process at a time. */
+  job(intervalMs: number): LeaderJob {
+    return { name: 'rollup-sealer', intervalMs, run: (signal) => this.sealOnce(signal) };
   }
 
   /**
@@ -135,7 +115,7 @@ export class RollupSealer {
     const name = STREAMS[stream].name;
     const { state } = await this.deps.broker.jsm.streams.info(name);
     if (state.messages === 0) return;
-    const waiting = this.deps.tracker.waitFor(projection, name, state.last_seq, this.deps.catchUpTimeoutMs ?? 10_000);
+    const waiting = this.deps.consistency.waitForCheckpoint(projection, name, state.last_seq, this.deps.catchUpTimeoutMs ?? 10_000);
     if (!signal) return waiting;
     // A stop must not wait for the catch-up timeout: give up the wait (its outcome is moot).
     waiting.catch(() => undefined);

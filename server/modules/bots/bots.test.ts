@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EventSource } from 'eventsource';
 import { botTaskFilter, createMayflyClient, type BotTask } from '@mayfly/contracts';
-import type { BotHandler } from './handlers/handler.ts';
+import { botHandlers, type BotHandler } from './index.ts';
 import { TransientError } from './handlers/handler.ts';
 import type { Mayfly } from '../../runtime/start.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
@@ -16,7 +16,7 @@ const ENV = { RECONCILE_INTERVAL_SECONDS: '3600', BOT_HANDLER_TIMEOUT_MS: '400',
 
 /** Registers extra handlers on a running instance (its registry is shared by edge and worker). */
 function addHandlers(mayfly: Mayfly, ...handlers: BotHandler[]) {
-  const registry = mayfly.services.botHandlers as Map<string, BotHandler>;
+  const registry = botHandlers(mayfly.services);
   for (const h of handlers) registry.set(h.name, h);
 }
 

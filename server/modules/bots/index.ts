@@ -1,17 +1,21 @@
 import { botTaskFilter } from '@mayfly/contracts';
-import type { Module } from '../module.ts';
+import { defineModule } from '../module.ts';
+import { botHandlers } from './handlers/registry.ts';
 import { botOutputsProjection } from './projection/apply.ts';
 import { closeOutcomeWaiters } from './outcomes.ts';
 import { botsRouter } from './router.ts';
 import { botWorker } from './worker.ts';
 
+export { botHandlers };
+export type { BotHandler } from './handlers/handler.ts';
+
 /** Bots: tasks run by a worker, outputs kept for their TTL in BOTS and `bot_tasks`. */
-export const bots = {
+export const bots = defineModule({
   name: 'bots',
   router: botsRouter,
   projections: [botOutputsProjection],
   expiring: [{ table: 'bot_tasks', stream: 'BOTS', subject: botTaskFilter }],
   migrations: { module: 'bots', dir: new URL('./migrations/', import.meta.url) },
-  workers: (services, log) => [botWorker(services, services.botHandlers, log)],
+  workers: (s) => [botWorker(s, botHandlers(s), s.log)],
   close: closeOutcomeWaiters,
-} satisfies Module;
+});

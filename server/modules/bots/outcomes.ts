@@ -1,6 +1,8 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { AnyEvent, botSubject, type BotTask } from '@mayfly/contracts';
 import type { Services } from '../../trpc/context.ts';
+import { instanceState } from '../module.ts';
+import { taskFromEvent } from './task-view.ts';
 
 type Resolve = (task: BotTask) => void;
 
@@ -61,20 +63,11 @@ export class OutcomeWaiters {
   }
 }
 
-const perServices = new WeakMap<Services, OutcomeWaiters>();
-
 /** This instance's waiters, subscribed on first use. */
-export function outcomeWaiters(s: Services, taskFrom: (event: AnyEvent) => BotTask | null): OutcomeWaiters {
-  let w = perServices.get(s);
-  if (!w) {
-    w = new OutcomeWaiters(s.broker.nc, taskFrom);
-    perServices.set(s, w);
-  }
-  return w;
-}
+export const outcomeWaiters = instanceState((s: Services) => new OutcomeWaiters(s.broker.nc, taskFromEvent));
 
 /** Unsubscribes this instance's waiters (shutdown). */
 export async function closeOutcomeWaiters(s: Services): Promise<void> {
-  perServices.get(s)?.close();
-  perServices.delete(s);
+  outcomeWaiters.peek(s)?.close();
+  outcomeWaiters.drop(s);
 }

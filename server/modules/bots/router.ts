@@ -19,20 +19,15 @@ import { zodDetails } from '../../trpc/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
-import { botOutputsProjection, evolve } from './projection/apply.ts';
+import { botOutputsProjection } from './projection/apply.ts';
+import { taskFromEvent } from './task-view.ts';
 import { findTask, listTasks } from './projection/queries.ts';
 import { checkNotifyTarget } from './notify.ts';
+import { botHandlers } from './handlers/registry.ts';
 import { outcomeWaiters } from './outcomes.ts';
 import { parseJson } from '../../platform/events/decode.ts';
 
 const tags = ['bots'];
-
-/** The task as the API shows it, from one of its events. */
-function taskFrom(event: AnyEvent, seq: number): BotTask | null {
-  if (!event.type.startsWith('bot.')) return null;
-  const { tenant: _t, last_seq: _s, ...task } = evolve(event as Parameters<typeof evolve>[0], seq);
-  return BotTask.parse(task);
-}
 
 /** The bots router: execute a task, read it back, follow a tenant's tasks live. */
 export const botsRouter = router({
@@ -42,8 +37,9 @@ export const botsRouter = router({
       .output(BotTask)
       .mutation(async ({ ctx, input }) => {
         const s = ctx.services;
-        const handler = s.botHandlers.get(input.task_type);
-        if (!handler) throw badRequest(`unknown task_type "${input.task_type}"`, { known_task_types: [...s.botHandlers.keys()].sort() });
+        const handlers = botHandlers(s);
+        const handler = handlers.get(input.task_type);
+        if (!handler) throw badRequest(`unknown task_type "${input.task_type}"`, { known_task_types: [...handlers.keys()].sort() });
         const context = handler.context.safeParse(input.context);
         if (!context.success) {
           throw new MayflyError('VALIDATION_FAILED', `context does not fit the ${input.task_type} handler`, {
@@ -70,7 +66,7 @@ export const botsRouter = router({
           now,
           taskId,
         );
-        const done = await outcomeWaiters(s, (e) => taskFrom(e, 0)).wait(ctx.tenant, taskId, input.wait_ms ?? DEFAULT_WAIT_MS, async () => {
+        const done = await outcomeWaiters(s).wait(ctx.tenant, taskId, input.wait_ms ?? DEFAULT_WAIT_MS, async () => {
           await s.events.publish(requested, botSubject(ctx.tenant, taskId, 'requested'), { ttlSeconds: ttl });
         });
         return done ?? { task_id: taskId, task_type: input.task_type, status: 'pending' as const, created_at: requested.occurred_at, expires_at: expiresAt };
@@ -115,7 +111,7 @@ export const botsRouter = router({
       try {
         for await (const m of messages) {
           const parsed = AnyEvent.safeParse(parseJson(m.data));
-          const task = parsed.success && parsed.data.tenant === ctx.tenant ? taskFrom(parsed.data, m.seq) : null;
+          const task = parsed.success && parsed.data.tenant === ctx.tenant ? taskFromEvent(parsed.data, m.seq) : null;
           if (task && Date.parse(task.expires_at) > s.now().getTime()) yield tracked(String(m.seq), task);
         }
       } finally {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { importPKCS8 } from 'jose';
 import type { Services } from '../../trpc/context.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { instanceState } from '../module.ts';
 import { ApnsSessions } from './apns/client.ts';
 import { ProviderTokens } from './apns/provider-token.ts';
 import { notConfigured, type ApnsSettings, type StoreKitSettings } from './settings.ts';
@@ -14,15 +15,9 @@ interface IosClients {
   receipts?: Promise<ReceiptVerifier>;
 }
 
-// Keyed by the running instance's services (several run side by side in tests), built on first
-// use from its configuration and clock, and dropped with it.
-const clients = new WeakMap<Services, IosClients>();
-
-function of(s: Services): IosClients {
-  let c = clients.get(s);
-  if (!c) clients.set(s, (c = {}));
-  return c;
-}
+// Per running instance (several run side by side in tests), built on first use from its
+// configuration and clock, and dropped with it.
+const of = instanceState<IosClients>(() => ({}));
 
 /** Caches a promise, forgetting it when it fails so that a fixed file is read again. */
 function cached<T>(get: () => Promise<T> | undefined, set: (p: Promise<T> | undefined) => void, make: () => Promise<T>): Promise<T> {
@@ -91,8 +86,8 @@ export function receiptVerifier(s: Services, settings: StoreKitSettings, log: Lo
 
 /** Closes this instance's APNs sessions (shutdown). */
 export async function closeClients(s: Services): Promise<void> {
-  const apns = clients.get(s)?.apns;
-  clients.delete(s);
+  const apns = of.peek(s)?.apns;
+  of.drop(s);
   await (await apns?.catch(() => undefined))?.sessions.close();
 }
 

@@ -87,6 +87,23 @@ export async function sendPush(
   return { sent: false, ...(answer.apnsId ? { apns_id: answer.apnsId } : {}), ...(answer.reason ? { reason: answer.reason } : {}) };
 }
 
+/**
+ * Checks, before work that will end in a push, that it can be sent: APNs must be configured
+ * (503 naming what is missing) and the registration a live one of this app (404).
+ */
+export async function checkPushTarget(s: Services, tenant: string, registrationId: string): Promise<void> {
+  apnsSettings(s.config);
+  await s.consistency.settle(deviceRegistrationsProjection.name, 'DEVICES', deviceSubject(tenant, registrationId));
+  const reg = await findRegistration(s.db, tenant, registrationId, s.now());
+  if (!reg || reg.state === 'discarded') throw notFound('registration');
+}
+
+/** Discards a registration that served its one purpose (a task's outcome push), if it is still live. */
+export async function retireRegistration(s: Services, tenant: string, registrationId: string, reason: string): Promise<void> {
+  const reg = await findRegistration(s.db, tenant, registrationId, s.now());
+  if (reg && reg.state !== 'discarded') await discard(s, tenant, registrationId, reg.expiresAt, reason);
+}
+
 /** Ends a registration at once: the projection drops the token and queues its subject's purge. */
 export async function discard(s: Services, tenant: string, registrationId: string, expiresAt: Date, reason: string): Promise<void> {
   const now = s.now();

@@ -1,5 +1,4 @@
-import type { KV } from '@nats-io/kv';
-import { Lease, sleep, whileLeader } from '../../../consumers/jobs/lease.ts';
+import type { LeaderJob } from '../../../consumers/jobs/leader-job.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -13,7 +12,6 @@ export interface ObjectReaperDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
-  holder: string;
 }
 
 /** What one reaper run did. */
@@ -30,30 +28,13 @@ export interface ReapReport {
  * delays a deletion but never loses it. One process at a time (a lease), like the reconciler.
  */
 export class ObjectReaper {
-  readonly #stop = new AbortController();
-  #running: Promise<void> | undefined;
   #warnedUnconfigured = false;
 
   constructor(private readonly deps: ObjectReaperDeps) {}
 
-  /** Runs every `intervalMs` on whichever process holds the `object-reaper` lease. */
-  start(intervalMs: number, leases: KV, leaseTtlMs: number): void {
-    const lease = new Lease(leases, 'object-reaper', this.deps.holder);
-    const log = this.deps.log.child({ component: 'object-reaper' });
-    this.#running = whileLeader(lease, leaseTtlMs, this.#stop.signal, log, async (signal) => {
-      while (!signal.aborted) {
-        await this.reapOnce(signal).catch((err: unknown) => {
-          // S3 unreachable: the queue keeps everything; the next run tries again.
-          if (!signal.aborted) log.warn({ err }, 'object deletion run did not finish; retrying at the next interval');
-        });
-        await sleep(intervalMs, signal);
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.#stop.abort();
-    await this.#running;
+  /** The reaper as a leader job: one run every `intervalMs`, on one process at a time. */
+  job(intervalMs: number): LeaderJob {
+    return { name: 'object-reaper', intervalMs, run: (signal) => this.reapOnce(signal) };
   }
 
   /** Drains the queue batch by batch until it is empty or only failing keys are left. */

@@ -9,7 +9,7 @@ import type { Database } from '../../platform/db/database.ts';
 import { migrate } from '../../platform/db/migrate.ts';
 import { openDatabase } from '../../platform/db/open.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
-import { migrationSources } from '../index.ts';
+import { catalog } from '../index.ts';
 import { storage } from './index.ts';
 import { applyLifecycle, lifecycleDays } from './lifecycle.ts';
 import { onUploadsRemoved, uploadsProjection } from './projection/apply.ts';
@@ -344,7 +344,7 @@ describe.each(DATABASES)('uploads projection on $name', ({ name, skip }) => {
     if (skip) return;
     database = await testDatabaseUrl(name);
     db = await openDatabase(database.url, '.');
-    await migrate(db, migrationSources);
+    await migrate(db, catalog.migrations);
   });
   afterAll(async () => {
     await db?.close();

@@ -1,15 +1,15 @@
 import { EmailSendInput } from '@mayfly/contracts';
 import type { Services } from '../../../trpc/context.ts';
-import { queueEmail } from '../../email/queue.ts';
+import { enqueueEmail } from '../../email/index.ts';
 import type { BotHandler } from './handler.ts';
 
 /** `email`: takes the `email.send` fields, queues the mail through the e-mail module, outputs its id. */
-export function emailHandler(services: () => Services): BotHandler<EmailSendInput> {
+export function emailHandler(s: Services): BotHandler<EmailSendInput> {
   return {
     name: 'email',
     context: EmailSendInput,
     async run(input, ctx) {
-      const queued = await queueEmail(services(), ctx.tenant, input);
+      const queued = await enqueueEmail(s, ctx.tenant, input);
       return { message_id: queued.id };
     },
   };

@@ -1,31 +1,31 @@
 import { createHmac } from 'node:crypto';
-import type { Config } from '../../../platform/config.ts';
+import type { Services } from '../../../trpc/context.ts';
+import { instanceState } from '../../module.ts';
 import { echoHandler } from './echo.ts';
+import { emailHandler } from './email.ts';
 import type { BotHandler } from './handler.ts';
 import { httpHandler } from './http.ts';
 import { templateHandler } from './template.ts';
-import { emailHandler } from './email.ts';
-import type { Services } from '../../../trpc/context.ts';
 
-/** The handlers this deployment runs, by task type. */
-export type HandlerRegistry = ReadonlyMap<string, BotHandler>;
+/** The handlers a deployment runs, by task type. */
+export type HandlerRegistry = Map<string, BotHandler>;
 
 /** The key an app's `http` bot requests are signed with: derived from the server secret, one per app. */
 export function botSigningKey(secretKey: Uint8Array, tenant: string): string {
   return createHmac('sha256', secretKey).update(`bot-http:${tenant}`).digest('hex');
 }
 
-/** Every handler, registered by name. */
-export function createRegistry(config: Config, secretKey: Uint8Array, services: () => Services): HandlerRegistry {
+/** Every handler of this instance, registered by name (built on first use). */
+export const botHandlers = instanceState((s: Services): HandlerRegistry => {
   const handlers: BotHandler[] = [
     echoHandler,
     templateHandler,
-    emailHandler(services),
+    emailHandler(s),
     httpHandler({
-      allowedHosts: config.BOT_HTTP_ALLOWED_HOSTS,
-      allowPrivate: config.BOT_HTTP_ALLOW_PRIVATE,
-      signingKey: (tenant) => botSigningKey(secretKey, tenant),
+      allowedHosts: s.config.BOT_HTTP_ALLOWED_HOSTS,
+      allowPrivate: s.config.BOT_HTTP_ALLOW_PRIVATE,
+      signingKey: (tenant) => botSigningKey(s.secretKey, tenant),
     }),
   ];
   return new Map(handlers.map((h) => [h.name, h]));
-}
+});

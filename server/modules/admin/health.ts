@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import type { Services } from '../../trpc/context.ts';
-import { adminProcedure, router } from '../../trpc/trpc.ts';
-import { tenantsAdminRouter } from './tenants.ts';
-import { consumersProcedure } from './consumers.ts';
-import { reconcilerRunsProcedure } from './reconciler-runs.ts';
-import { replaysProcedure } from './replays.ts';
-import { streamsProcedure } from './streams.ts';
-import { storageAdminRouter } from '../storage/admin-router.ts';
-import { bucketFor, probeBucket } from '../storage/s3.ts';
+import { adminProcedure } from '../../trpc/trpc.ts';
+import { bucketFor, probeBucket } from '../storage/index.ts';
 
-const tags = ['admin'];
 
 const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), detail: z.string().optional() });
 const HealthDetailed = z.object({
@@ -48,16 +41,8 @@ export async function healthDetailed(s: Services): Promise<z.infer<typeof Health
   return { status: ok ? 'ok' : 'degraded', checks: { postgres, nats, ...(s3 ? { s3 } : {}) } };
 }
 
-/** Operator procedures: `Authorization: Bearer <ADMIN_TOKEN>`, no X-App-ID. */
-export const adminRouter = router({
-  healthDetailed: adminProcedure
-    .meta({ openapi: { method: 'GET', path: '/admin/health-detailed', tags, summary: 'Each dependency checked', protect: true } })
-    .output(HealthDetailed)
-    .query(({ ctx }) => healthDetailed(ctx.services)),
-  tenants: tenantsAdminRouter,
-  streams: streamsProcedure,
-  consumers: consumersProcedure,
-  reconcilerRuns: reconcilerRunsProcedure,
-  replays: replaysProcedure,
-  storage: storageAdminRouter,
-});
+/** `admin.healthDetailed`: GET /api/v1/admin/health-detailed. */
+export const healthDetailedProcedure = adminProcedure
+  .meta({ openapi: { method: 'GET', path: '/admin/health-detailed', tags: ['admin'], summary: 'Each dependency checked', protect: true } })
+  .output(HealthDetailed)
+  .query(({ ctx }) => healthDetailed(ctx.services));
