@@ -57,7 +57,7 @@ export function rootRouter<const Ms extends readonly AnyModule[]>(modules: Ms) {
   const contributions: Record<string, unknown> = {};
   let admin: Record<string, unknown> = {};
   for (const m of modules) {
-    if (m.name === 'admin') admin = m.router._def.record;
+    if (m.name === 'admin') admin = m.router._def.record as Record<string, unknown>;
     else record[m.name] = m.router;
     if (m.adminRouter) contributions[m.name] = m.adminRouter;
   }

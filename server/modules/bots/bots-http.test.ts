@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CircuitBreaker } from './handlers/circuit-breaker.ts';
+import { HostBreakers } from './handlers/host-breakers.ts';
 import { TaskFailure } from './handlers/handler.ts';
 import { httpHandler, signBody, type HttpHandlerDeps } from './handlers/http.ts';
 import { isInternalAddress } from './handlers/address-guard.ts';
@@ -27,6 +27,7 @@ beforeAll(async () => {
         return;
       }
       if (req.url === '/text') return void res.writeHead(200).end('not json');
+      if (req.url === '/refuse') return void res.writeHead(400).end('{}');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: 'hi', echoed: JSON.parse(body) as unknown }));
     });
   });
@@ -44,8 +45,8 @@ const deps = (over: Partial<HttpHandlerDeps> = {}): HttpHandlerDeps => ({
   signingKey: () => KEY,
   ...over,
 });
-const limits = { timeoutMs: 500, attempts: 3, backoffMs: () => 10 };
-const run = (d: HttpHandlerDeps, url: string) => runTask(httpHandler(d), { url, payload: { q: 1 } }, { taskId: 't-1', tenant: 'app' }, limits);
+const limits = { timeoutMs: 500, attempts: 3, backoffMs: 10 };
+const run = (d: HttpHandlerDeps, url: string, tenant = 'app') => runTask(httpHandler(d), { url, payload: { q: 1 } }, { taskId: 't-1', tenant }, limits);
 
 describe('the http bot handler', () => {
   it('POSTs {task_id, tenant, payload} signed with the tenant key and returns the JSON answer', async () => {
@@ -68,10 +69,16 @@ describe('the http bot handler', () => {
       const outcome = await run(guarded, url);
       expect(outcome, url).toMatchObject({ ok: false, error: { code: 'URL_NOT_ALLOWED' } });
     }
-    for (const ip of ['127.0.0.1', '10.9.9.9', '172.20.0.1', '192.168.1.1', '169.254.169.254', '::1', 'fe80::1', 'fd00::1', '0.0.0.0']) {
+    for (const ip of [
+      '127.0.0.1', '10.9.9.9', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255',
+      '::1', '::', 'fe80::1', 'fd00::1', 'ff02::1', '::ffff:10.0.0.1', '64:ff9b::a00:1',
+      // 6to4 and IPv4-compatible addresses embed IPv4 ones; site-local is deprecated but routable inside a site.
+      '2002:7f00:1::', '2002:a00:1::1', '::7f00:1', '::a00:1', 'fec0::1', '2001:db8::1', '2001::1',
+      'not an address',
+    ]) {
       expect(isInternalAddress(ip), ip).toBe(true);
     }
-    expect(isInternalAddress('93.184.216.34')).toBe(false);
+    for (const ip of ['93.184.216.34', '2606:4700:4700::1111', '::ffff:93.184.216.34']) expect(isInternalAddress(ip), ip).toBe(false);
   });
 
   it('calls only allowlisted hosts, over https', async () => {
@@ -86,22 +93,28 @@ describe('the http bot handler', () => {
     expect(await run(deps(), `http://127.0.0.1:${port}/text`)).toMatchObject({ ok: false, error: { code: 'BAD_UPSTREAM_RESPONSE' } });
   });
 
-  it('opens the circuit after repeated failures and lets one trial through after the cooldown', async () => {
-    let now = 0;
-    const breaker = new CircuitBreaker(3, 1_000, () => now);
-    for (let i = 0; i < 3; i++) breaker.failed('h');
-    expect(breaker.allows('h')).toBe(false);
-    now = 1_500;
-    expect(breaker.allows('h')).toBe(true);
-    expect(breaker.allows('h')).toBe(false); // one trial at a time
-    breaker.succeeded('h');
-    expect(breaker.allows('h')).toBe(true);
+  it('opens the circuit of one app and host after repeated failures, and leaves other apps alone', async () => {
     failuresLeft = 100;
-    const d = deps({ breaker: new CircuitBreaker(2, 60_000) });
-    await run(d, `http://127.0.0.1:${port}/flaky`);
-    expect(await run(d, `http://127.0.0.1:${port}/flaky`)).toMatchObject({ error: { code: 'CIRCUIT_OPEN' } });
+    const d = deps({ breakers: new HostBreakers({ threshold: 2, cooldownMs: 60_000 }), allowedHosts: { '*': ['127.0.0.1'] } });
+    await run(d, `http://127.0.0.1:${port}/flaky`, 'noisy');
+    expect(await run(d, `http://127.0.0.1:${port}/flaky`, 'noisy')).toMatchObject({ error: { code: 'CIRCUIT_OPEN' } });
     failuresLeft = 0;
+    // Another app calling the same host is not paused by the first one's failures.
+    expect(await run(d, `http://127.0.0.1:${port}/bot`, 'neighbour')).toMatchObject({ ok: true });
+    expect(await run(d, `http://127.0.0.1:${port}/bot`, 'noisy')).toMatchObject({ error: { code: 'CIRCUIT_OPEN' } });
     expect(new TaskFailure('X', 'y').code).toBe('X');
+  });
+
+  it('resolves a half-open trial that ends in a 4xx: the host is called again at once', async () => {
+    failuresLeft = 100;
+    const d = deps({ breakers: new HostBreakers({ threshold: 2, cooldownMs: 200 }) });
+    await run(d, `http://127.0.0.1:${port}/flaky`);
+    expect(await run(d, `http://127.0.0.1:${port}/bot`)).toMatchObject({ error: { code: 'CIRCUIT_OPEN' } });
+    failuresLeft = 0;
+    await new Promise((r) => setTimeout(r, 250));
+    // The trial call is refused by the bot (400): not the host's fault, so the circuit closes.
+    expect(await run(d, `http://127.0.0.1:${port}/refuse`)).toMatchObject({ error: { code: 'UPSTREAM_REJECTED' } });
+    expect(await run(d, `http://127.0.0.1:${port}/bot`)).toMatchObject({ ok: true });
   });
 
   it('runs end to end through bots.execute when the host is allowed by configuration', async () => {

@@ -1,3 +1,4 @@
+import { ExponentialBackoff, handleType, retry, TaskCancelledError, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { TaskError } from '@mayfly/contracts';
 import type { BotHandler, HandlerContext } from './handlers/handler.ts';
 import { TaskFailure, TransientError } from './handlers/handler.ts';
@@ -7,8 +8,8 @@ export type Outcome = { ok: true; output: unknown } | { ok: false; error: TaskEr
 export interface RunLimits {
   timeoutMs: number;
   attempts: number;
-  /** Delay before retry n (1-based). */
-  backoffMs: (retry: number) => number;
+  /** The first retry's delay; each next one doubles it. */
+  backoffMs: number;
 }
 
 /** Short, single-line, bounded: what a client may see of an unexpected handler error. */
@@ -18,8 +19,9 @@ function safeMessage(err: unknown): string {
 }
 
 /**
- * Runs a handler with a timeout per attempt, retrying transient failures with backoff up to
- * `attempts`. Always resolves to an outcome; never leaks a stack.
+ * Runs a handler with a time limit per attempt (its signal aborts, and the attempt is
+ * abandoned if the handler ignores it), retrying transient failures with exponential backoff
+ * up to `attempts`. Always resolves to an outcome; never leaks a stack. `stop` ends it early.
  */
 export async function runTask(
   handler: BotHandler,
@@ -30,47 +32,22 @@ export async function runTask(
 ): Promise<Outcome> {
   const parsed = handler.context.safeParse(rawContext);
   if (!parsed.success) return { ok: false, error: { code: 'INVALID_CONTEXT', message: 'the task context does not fit its handler' } };
-  for (let attempt = 1; ; attempt++) {
-    // A plain timer and controller, not AbortSignal.any(AbortSignal.timeout(...)): on Node 20 a
-    // timeout signal held only by an `any` can be garbage-collected before it fires.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`timed out after ${limits.timeoutMs} ms`));
-    }, limits.timeoutMs);
-    const onStop = () => controller.abort(stop?.reason);
-    if (stop?.aborted) onStop();
-    else stop?.addEventListener('abort', onStop, { once: true });
-    const signal = controller.signal;
-    try {
-      const output = await raceAbort(handler.run(parsed.data, { ...ctx, signal }), signal);
-      return { ok: true, output };
-    } catch (err) {
-      if (timedOut) {
-        return { ok: false, error: { code: 'TIMEOUT', message: `the handler did not finish within ${limits.timeoutMs} ms` } };
-      }
-      if (err instanceof TaskFailure) return { ok: false, error: { code: err.code, message: err.message.slice(0, 500) } };
-      if (err instanceof TransientError && attempt < limits.attempts) {
-        await new Promise((r) => setTimeout(r, limits.backoffMs(attempt)));
-        continue;
-      }
-      const code = err instanceof TransientError ? 'RETRIES_EXHAUSTED' : 'HANDLER_ERROR';
-      return { ok: false, error: { code, message: safeMessage(err) } };
-    } finally {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', onStop);
+  const policy = wrap(
+    retry(handleType(TransientError), {
+      maxAttempts: limits.attempts - 1,
+      backoff: new ExponentialBackoff({ initialDelay: limits.backoffMs, maxDelay: 30_000, exponent: 2 }),
+    }),
+    timeout(limits.timeoutMs, TimeoutStrategy.Aggressive),
+  );
+  try {
+    const output = await policy.execute(({ signal }) => handler.run(parsed.data, { ...ctx, signal }), stop);
+    return { ok: true, output };
+  } catch (err) {
+    if (err instanceof TaskCancelledError && !stop?.aborted) {
+      return { ok: false, error: { code: 'TIMEOUT', message: `the handler did not finish within ${limits.timeoutMs} ms` } };
     }
+    if (err instanceof TaskFailure) return { ok: false, error: { code: err.code, message: err.message.slice(0, 500) } };
+    const code = err instanceof TransientError ? 'RETRIES_EXHAUSTED' : 'HANDLER_ERROR';
+    return { ok: false, error: { code, message: safeMessage(err) } };
   }
-}
-
-/** Settles with `work`, or rejects when `signal` aborts first (a handler that ignores its signal). */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const aborted = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    if (signal.aborted) return aborted();
-    const onAbort = aborted;
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

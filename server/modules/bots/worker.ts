@@ -38,7 +38,7 @@ export function botWorker(s: Services, registry: HandlerRegistry, log: Logger): 
             handler,
             data.context,
             { taskId: data.task_id, tenant },
-            { timeoutMs: cfg.BOT_HANDLER_TIMEOUT_MS, attempts: cfg.BOT_MAX_ATTEMPTS, backoffMs: (n) => 100 * 2 ** (n - 1) },
+            { timeoutMs: cfg.BOT_HANDLER_TIMEOUT_MS, attempts: cfg.BOT_MAX_ATTEMPTS, backoffMs: 100 },
             signal,
           ))
         : { ok: false, error: { code: 'UNKNOWN_TASK_TYPE', message: `no handler for ${data.task_type}` } };

@@ -6,7 +6,8 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { z } from 'zod';
 import { isInternalAddress } from './address-guard.ts';
-import { CircuitBreaker } from './circuit-breaker.ts';
+import { BrokenCircuitError } from 'cockatiel';
+import { HostBreakers } from './host-breakers.ts';
 import type { BotHandler, HandlerContext } from './handler.ts';
 import { TaskFailure, TransientError } from './handler.ts';
 
@@ -27,7 +28,7 @@ export interface HttpHandlerDeps {
   /** Per-tenant signing key for the request body. */
   signingKey: (tenant: string) => string;
   resolve?: Resolver;
-  breaker?: CircuitBreaker;
+  breakers?: HostBreakers;
   maxResponseBytes?: number;
 }
 
@@ -46,7 +47,7 @@ export function signBody(key: string, body: string): string {
  */
 export function httpHandler(deps: HttpHandlerDeps): BotHandler<HttpContext> {
   const resolve = deps.resolve ?? defaultResolve;
-  const breaker = deps.breaker ?? new CircuitBreaker();
+  const breakers = deps.breakers ?? new HostBreakers();
   const maxBytes = deps.maxResponseBytes ?? 1_048_576;
   return {
     name: 'http',
@@ -67,15 +68,11 @@ export function httpHandler(deps: HttpHandlerDeps): BotHandler<HttpContext> {
       if (!deps.allowPrivate && addresses.some(isInternalAddress)) {
         throw new TaskFailure('URL_NOT_ALLOWED', `${host} resolves to an internal address`);
       }
-      const key = `${url.protocol}//${url.host}`;
-      if (!breaker.allows(key)) throw new TaskFailure('CIRCUIT_OPEN', `${url.host} is failing; calls are paused`);
       const body = JSON.stringify({ task_id: ctx.taskId, tenant: ctx.tenant, payload: c.payload ?? null });
       try {
-        const output = await post(url, addresses[0]!, body, deps.signingKey(ctx.tenant), ctx, maxBytes);
-        breaker.succeeded(key);
-        return output;
+        return await breakers.for(ctx.tenant, url.origin).execute(() => post(url, addresses[0]!, body, deps.signingKey(ctx.tenant), ctx, maxBytes));
       } catch (err) {
-        if (err instanceof TransientError) breaker.failed(key);
+        if (err instanceof BrokenCircuitError) throw new TaskFailure('CIRCUIT_OPEN', `${url.host} is failing for this app; calls are paused`);
         throw err;
       }
     },
