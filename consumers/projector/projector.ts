@@ -1,18 +1,17 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { AnyEvent, STREAMS } from '@mayfly/contracts';
+import { STREAMS } from '@mayfly/contracts';
 import type { Database } from '../../server/platform/db/database.ts';
 import type { Logger } from '../../server/platform/logger.ts';
 import type { Metrics } from '../../server/platform/metrics.ts';
 import type { Broker } from '../../server/platform/nats/connect.ts';
 import { isConsumerNotFound } from '../../server/platform/nats/errors.ts';
-import { MARKER_REASON_HEADER } from '../../server/platform/nats/message-ttl.ts';
 import { checkpointSubject, readCheckpoint } from '../read-side/checkpoints.ts';
 import { Lease, whileLeader } from '../jobs/lease.ts';
 import { sleep } from '../../server/platform/sleep.ts';
 import type { KV } from '@nats-io/kv';
-import type { ProjectedEvent, Projection } from '../projection/projection.ts';
-import { parseJson } from '../../server/platform/events/decode.ts';
+import type { Delivery, Projection } from '../projection/projection.ts';
+import { decodeDelivery } from '../../server/platform/events/decode.ts';
 
 export interface ProjectorDeps {
   broker: Broker;
@@ -28,11 +27,10 @@ export interface ProjectorDeps {
   minFlushIntervalMs?: number;
 }
 
-/** A delivered message, decoded on arrival. */
+/** A delivered message, decoded on arrival (no delivery: a message no projection can read). */
 interface Delivered {
   m: JsMsg;
-  event?: AnyEvent;
-  expired?: true;
+  delivery: Delivery | undefined;
 }
 
 /** The durable consumer that feeds a projection. */
@@ -136,56 +134,64 @@ export class Projector {
     });
   }
 
-  /** An event ready to apply, an expiry marker (the subject's message reached its TTL), or junk. */
+  /** What a message means to the projection, decoded once on arrival. */
   #decode(m: JsMsg): Delivered {
-    if (m.headers?.get(MARKER_REASON_HEADER)) return { m, expired: true };
-    const parsed = AnyEvent.safeParse(parseJson(m.data));
-    if (parsed.success) return { m, event: parsed.data };
-    this.deps.metrics.eventsInvalid.inc({ projection: this.projection.name });
-    this.deps.log.warn({ projection: this.projection.name, seq: m.seq, subject: m.subject }, 'skipping an event that fails its schema');
-    return { m };
+    const delivery = decodeDelivery(m);
+    if (!delivery) {
+      this.deps.metrics.eventsInvalid.inc({ projection: this.projection.name });
+      this.deps.log.warn({ projection: this.projection.name, seq: m.seq, subject: m.subject }, 'skipping an event that fails its schema');
+    }
+    return { m, delivery };
   }
 
+  /**
+   * Applies a batch in one transaction with the checkpoint. The batch is put in stream order and
+   * cut to what the checkpoint does not cover: a message redelivered (its ack wait passed while
+   * an earlier batch was being written) can arrive behind newer ones, and must neither be
+   * applied twice nor hold the checkpoint back. The checkpoint becomes the highest sequence
+   * applied, and acking that message acks everything below it (AckPolicy.All).
+   */
   async #flush(delivered: Delivered[]): Promise<void> {
     const { db, metrics, now, broker } = this.deps;
     const name = this.projection.name;
-    const events: ProjectedEvent[] = [];
-    const expiredSubjects: string[] = [];
-    for (const d of delivered) {
-      if (d.expired) expiredSubjects.push(d.m.subject);
-      else if (d.event) events.push({ seq: d.m.seq, subject: d.m.subject, event: d.event });
-    }
-    const batch = delivered.map((d) => d.m);
-    const lastSeq = batch[batch.length - 1]!.seq;
+    let newest = delivered[0]!.m;
+    for (const d of delivered) if (d.m.seq > newest.seq) newest = d.m;
+    const lastSeq = newest.seq;
     const applied = await db.transaction(async (tx) => {
       const rows = await tx.query<{ last_seq: number }>(
         'SELECT last_seq FROM projection_checkpoints WHERE projection = $1 AND stream = $2 FOR UPDATE',
         [name, this.#stream],
       );
       const checkpoint = rows[0]?.last_seq ?? 0;
-      const fresh = events.filter((e) => e.seq > checkpoint);
+      const fresh = freshInOrder(delivered, checkpoint);
       if (fresh.length > 0) await this.projection.apply(tx, fresh, now());
-      if (expiredSubjects.length > 0) await this.projection.forget?.(tx, expiredSubjects);
       if (lastSeq > checkpoint) {
         await tx.query(
           'UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2',
           [name, this.#stream, lastSeq],
         );
       }
-      return fresh.length;
+      return fresh;
     });
-    batch[batch.length - 1]!.ack(); // AckPolicy.All: covers the whole batch
+    newest.ack(); // AckPolicy.All: covers every message up to it
     broker.nc.publish(checkpointSubject(name), JSON.stringify({ stream: this.#stream, seq: lastSeq }));
-    metrics.eventsApplied.inc({ projection: name }, applied);
+    metrics.eventsApplied.inc({ projection: name }, applied.length);
     metrics.projectionCheckpoint.set({ projection: name, stream: this.#stream }, lastSeq);
-    const newest = events[events.length - 1];
-    if (newest) {
-      metrics.projectionLagSeconds.set({ projection: name }, (now().getTime() - Date.parse(newest.event.occurred_at)) / 1000);
+    const last = applied.findLast((d) => 'event' in d);
+    if (last && 'event' in last) {
+      metrics.projectionLagSeconds.set({ projection: name }, (now().getTime() - Date.parse(last.event.occurred_at)) / 1000);
     }
-    metrics.projectionLagMessages.set({ projection: name }, batch[batch.length - 1]!.info.pending);
+    metrics.projectionLagMessages.set({ projection: name }, newest.info.pending);
   }
 }
 
+
+/** The deliveries after `checkpoint`, each once, in stream order. */
+export function freshInOrder(delivered: readonly { m: { seq: number }; delivery: Delivery | undefined }[], checkpoint: number): Delivery[] {
+  const bySeq = new Map<number, Delivery>();
+  for (const d of delivered) if (d.delivery && d.m.seq > checkpoint) bySeq.set(d.m.seq, d.delivery);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
 
 /**
  * Queues messages and hands them to `flush` in order, one batch at a time, at most `max` per

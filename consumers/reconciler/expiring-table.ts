@@ -17,10 +17,24 @@ export interface ExpiringTable {
   onRemoved?(tx: Queryable, rows: { tenant: string; id: string }[]): Promise<void>;
 }
 
-/** Queues the removal of these subjects' messages from the broker (drained by the reconciler). */
-export async function enqueuePurges(tx: Queryable, stream: string, subjects: string[]): Promise<void> {
-  if (subjects.length === 0) return;
-  await tx.query('INSERT INTO purge_queue (stream, subject) SELECT $1, unnest($2::text[])', [stream, subjects]);
+/** Messages of one subject to remove from the broker: those with a sequence below `upTo`. */
+export interface Purge {
+  subject: string;
+  /** One past the newest message the purge may remove (the state that asked for it). */
+  upTo: number;
+}
+
+/**
+ * Queues the removal of these messages from the broker (drained by the reconciler), in the
+ * caller's transaction. `stream` is the JetStream stream name.
+ */
+export async function enqueuePurges(tx: Queryable, stream: string, purges: readonly Purge[]): Promise<void> {
+  if (purges.length === 0) return;
+  await tx.query('INSERT INTO purge_queue (stream, subject, up_to_seq) SELECT $1, s, u FROM unnest($2::text[], $3::bigint[]) AS x(s, u)', [
+    stream,
+    purges.map((p) => p.subject),
+    purges.map((p) => p.upTo),
+  ]);
 }
 
 /**

@@ -130,20 +130,34 @@ export class Reconciler {
     return total;
   }
 
+  /**
+   * Deletes one batch in its own transaction. A row goes only as it stands when the DELETE
+   * reaches it: a projector's upsert that moved its `expires_at` or `last_seq` meanwhile wins
+   * (Postgres checks the condition again on the newest version of a row it had to wait for).
+   * The rows that need work outside Postgres come back from the DELETE itself: those whose
+   * messages are still in the broker, purged below the sequence the row came from + 1 (never a
+   * newer message), or every row when the table keeps things elsewhere. Rows whose messages
+   * are already gone are deleted plainly: returning a million keys costs more than the delete.
+   */
   async #deleteBatch(t: ExpiringTable, where: string, params: unknown[], firstSeq: number | undefined): Promise<number> {
     return this.deps.db.transaction(async (tx) => {
-      // Only the keys that need work outside Postgres come back: rows whose messages are still
-      // in the broker (to purge), or every row when the table keeps things elsewhere. A plain
-      // DELETE then removes the batch: returning a million keys costs more than the delete.
-      let keys: (Key & { last_seq: number })[] = [];
-      if (t.onRemoved || firstSeq !== undefined) {
-        const live = t.onRemoved ? '' : ` AND last_seq >= $${params.length + 1}`;
-        keys = await tx.query(`SELECT tenant, id::text AS id, last_seq FROM ${t.table} WHERE ${where}${live}`, t.onRemoved ? params : [...params, firstSeq]);
+      const returning = `RETURNING tenant, id::text AS id, last_seq`;
+      let removed = 0;
+      let back: (Key & { last_seq: number })[] = [];
+      if (t.onRemoved) {
+        back = await tx.query(`DELETE FROM ${t.table} WHERE ${where} ${returning}`, params);
+        removed = back.length;
+      } else if (firstSeq === undefined) {
+        removed = await tx.command(`DELETE FROM ${t.table} WHERE ${where}`, params);
+      } else {
+        const seq = `$${params.length + 1}`;
+        removed = await tx.command(`DELETE FROM ${t.table} WHERE ${where} AND last_seq < ${seq}`, [...params, firstSeq]);
+        back = await tx.query(`DELETE FROM ${t.table} WHERE ${where} AND last_seq >= ${seq} ${returning}`, [...params, firstSeq]);
+        removed += back.length;
       }
-      const removed = await tx.command(`DELETE FROM ${t.table} WHERE ${where}`, params);
-      const inBroker = firstSeq === undefined ? [] : keys.filter((k) => k.last_seq >= firstSeq);
-      if (inBroker.length > 0) await enqueuePurges(tx, STREAMS[t.stream].name, inBroker.map((k) => t.subject(k.tenant, k.id)));
-      if (t.onRemoved && keys.length > 0) await t.onRemoved(tx, keys.map(({ tenant, id }) => ({ tenant, id })));
+      const inBroker = firstSeq === undefined ? [] : back.filter((k) => k.last_seq >= firstSeq);
+      await enqueuePurges(tx, STREAMS[t.stream].name, inBroker.map((k) => ({ subject: t.subject(k.tenant, k.id), upTo: k.last_seq + 1 })));
+      if (t.onRemoved && back.length > 0) await t.onRemoved(tx, back.map(({ tenant, id }) => ({ tenant, id })));
       return removed;
     });
   }
@@ -154,15 +168,17 @@ export class Reconciler {
     const { db, broker } = this.deps;
     const purged: ReconcileReport['purged'] = {};
     for (;;) {
-      const queued = await db.query<{ id: number; stream: string; subject: string }>(
-        'SELECT id, stream, subject FROM purge_queue ORDER BY id LIMIT 256',
+      const queued = await db.query<{ id: number; stream: string; subject: string; up_to_seq: number | null }>(
+        'SELECT id, stream, subject, up_to_seq FROM purge_queue ORDER BY id LIMIT 256',
       );
       if (queued.length === 0) return purged;
       await Promise.all(
         queued.map(async (q) => {
           let messages = 0;
           try {
-            messages = (await broker.jsm.streams.purge(q.stream, { filter: q.subject })).purged;
+            // Below `up_to_seq` only: a message published after the purge was queued stays.
+            const opts = q.up_to_seq === null ? { filter: q.subject } : { filter: q.subject, seq: q.up_to_seq };
+            messages = (await broker.jsm.streams.purge(q.stream, opts)).purged;
           } catch (err) {
             if (!isStreamNotFound(err)) throw err;
           }

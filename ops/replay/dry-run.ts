@@ -65,8 +65,12 @@ export async function dryRunReplay(
   for await (const batch of readStream(deps.broker, { stream, filter, fromSeq, toSeq: head, batchSize: o.batchSize ?? 2_000, signal: o.signal })) {
     const decoded = decodeBatch(batch.msgs);
     report.invalid += decoded.invalid;
-    report.delete_markers += decoded.expiredSubjects.length;
-    for (const { event } of decoded.events) {
+    for (const d of decoded.deliveries) {
+      if (!('event' in d)) {
+        report.delete_markers += 1;
+        continue;
+      }
+      const { event } = d;
       report.events += 1;
       report.by_type[event.type] = (report.by_type[event.type] ?? 0) + 1;
       const expiresAt = (event.data as { expires_at?: unknown }).expires_at;

@@ -1,7 +1,7 @@
 import { botTaskFilter } from '@mayfly/contracts';
 import { defineModule } from '../module.ts';
 import { botHandlers } from './handlers/registry.ts';
-import { botOutputsProjection } from './projection/apply.ts';
+import { botOutputsProjection } from './projection/index.ts';
 import { closeOutcomeWaiters } from './outcomes.ts';
 import { botsRouter } from './router.ts';
 import { botWorker } from './worker.ts';

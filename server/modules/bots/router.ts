@@ -19,7 +19,7 @@ import { zodDetails } from '../../trpc/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
-import { botOutputsProjection } from './projection/apply.ts';
+import { botOutputsProjection } from './projection/index.ts';
 import { taskFromEvent } from './task-view.ts';
 import { findTask, listTasks } from './projection/queries.ts';
 import { checkNotifyTarget } from './notify.ts';

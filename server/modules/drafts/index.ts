@@ -1,6 +1,6 @@
 import { draftSubject } from '@mayfly/contracts';
 import { defineModule } from '../module.ts';
-import { draftsProjection } from './projection/apply.ts';
+import { draftsProjection } from './projection/index.ts';
 import { draftsRouter } from './router.ts';
 
 /** Drafts: short-lived text that lives in the DRAFTS stream and the `drafts` projection. */

@@ -15,7 +15,7 @@ import { badRequest, notFound } from '../../platform/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
-import { draftsProjection } from './projection/apply.ts';
+import { draftsProjection } from './projection/index.ts';
 import { findDraft, listDrafts } from './projection/queries.ts';
 
 const tags = ['drafts'];

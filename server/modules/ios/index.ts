@@ -1,7 +1,7 @@
 import { deviceSubject } from '@mayfly/contracts';
 import { defineModule } from '../module.ts';
 import { closeClients } from './clients.ts';
-import { deviceRegistrationsProjection } from './projection/apply.ts';
+import { deviceRegistrationsProjection } from './projection/index.ts';
 import { iosRouter } from './router.ts';
 
 export { sendPush, checkPushTarget, retireRegistration, discard as discardRegistration, type PushPayload } from './push.ts';

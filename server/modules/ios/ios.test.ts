@@ -9,7 +9,7 @@ import { createMayflyClient, deviceSubject, type DeviceEvent } from '@mayfly/con
 import { newEvent } from '../../platform/events/publisher.ts';
 import { createApp } from '../../http/app.ts';
 import { ios } from './index.ts';
-import { deviceRegistrationsProjection } from './projection/apply.ts';
+import { deviceRegistrationsProjection } from './projection/index.ts';
 import type { Mayfly } from '../../runtime/start.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from '../../../test/support/databases.ts';

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../../platform/logger.ts';
 import type { ApnsAnswer } from './apns/client.ts';
 import { buildPush, GATEWAYS, type PushPayload } from './apns/payload.ts';
 import { apnsClients } from './clients.ts';
-import { deviceRegistrationsProjection } from './projection/apply.ts';
+import { deviceRegistrationsProjection } from './projection/index.ts';
 import { findRegistration } from './projection/queries.ts';
 import { apnsSettings, notConfigured } from './settings.ts';
 

@@ -3,7 +3,7 @@ import { defineModule } from '../module.ts';
 import { storageAdminRouter } from './admin-router.ts';
 import { deletePrefix } from './delete-objects.ts';
 import { ObjectReaper } from './object-reaper.ts';
-import { onUploadsRemoved, uploadsProjection } from './projection/apply.ts';
+import { onUploadsRemoved, uploadsProjection } from './projection/index.ts';
 import { storageRouter } from './router.ts';
 import { bucketFor, closeBucket, probeBucket } from './s3.ts';
 

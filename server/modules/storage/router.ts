@@ -14,7 +14,7 @@ import { newEvent } from '../../platform/events/publisher.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { checkUpload } from './limits.ts';
 import { presignGet, presignPut, urlSeconds } from './presign.ts';
-import { uploadsProjection } from './projection/apply.ts';
+import { uploadsProjection } from './projection/index.ts';
 import { findUpload } from './projection/queries.ts';
 import { requireBucket } from './s3.ts';
 

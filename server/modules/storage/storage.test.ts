@@ -12,7 +12,7 @@ import { newEvent } from '../../platform/events/publisher.ts';
 import { catalog } from '../index.ts';
 import { storage } from './index.ts';
 import { applyLifecycle, lifecycleDays } from './lifecycle.ts';
-import { onUploadsRemoved, uploadsProjection } from './projection/apply.ts';
+import { onUploadsRemoved, uploadsProjection } from './projection/index.ts';
 import { bucketFor, probeBucket } from './s3.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
 import type { Mayfly } from '../../runtime/start.ts';
@@ -379,7 +379,7 @@ describe.each(DATABASES)('uploads projection on $name', ({ name, skip }) => {
     const [marked, reaped] = [randomUUID(), randomUUID()];
     await apply([issued('com.example.m', marked, new Date(at.getTime() + 60_000))], 30);
     const before = (await queued()).length;
-    await db.transaction((tx) => uploadsProjection.forget!(tx, [uploadSubject('com.example.m', marked)]));
+    await db.transaction((tx) => uploadsProjection.apply(tx, [{ seq: 31, subject: uploadSubject('com.example.m', marked), expired: true }], at));
     expect(await db.query('SELECT 1 FROM uploads WHERE id = $1', [marked])).toHaveLength(0);
     await db.transaction((tx) => onUploadsRemoved(tx, [{ tenant: 'com.example.m', id: reaped }]));
     expect((await queued()).slice(before)).toEqual([`t/com~example~m/${marked}`, `t/com~example~m/${reaped}`]);

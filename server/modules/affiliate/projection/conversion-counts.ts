@@ -1,5 +1,5 @@
 import type { AffiliateEvent } from '@mayfly/contracts';
-import type { ProjectedEvent, Projection } from '../../../../consumers/projection/projection.ts';
+import { eventsOf, type Delivery, type EventDelivery, type Projection } from '../../../../consumers/projection/projection.ts';
 import type { Queryable } from '../../../platform/db/database.ts';
 import { addDecimal, decimalOf, formatDecimal, type Decimal } from '../decimal.ts';
 
@@ -40,7 +40,7 @@ interface Folded {
 }
 
 /** Folds a batch into one row per key: the count and value sum it adds, and its newest sequence. */
-export function foldCounts(events: ProjectedEvent[]): Folded[] {
+export function foldCounts(events: EventDelivery[]): Folded[] {
   const rows = new Map<string, Folded>();
   for (const { event, seq } of events) {
     if (event.type !== 'conversion.recorded' && event.type !== 'rollup.daily') continue;
@@ -63,7 +63,8 @@ export function foldCounts(events: ProjectedEvent[]): Folded[] {
  * Adds a batch to the counts with one UNNEST upsert, whatever the batch size. It runs in the
  * projector's transaction with the checkpoint, so a redelivered event never adds twice.
  */
-async function apply(tx: Queryable, events: ProjectedEvent[]): Promise<void> {
+async function apply(tx: Queryable, batch: readonly Delivery[]): Promise<void> {
+  const events = eventsOf(batch);
   const rows = foldCounts(events);
   if (rows.length === 0) return;
   await tx.query(

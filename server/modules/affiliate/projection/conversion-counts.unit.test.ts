@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ProjectedEvent } from '../../../../consumers/projection/projection.ts';
+import type { EventDelivery } from '../../../../consumers/projection/projection.ts';
 import { newEvent } from '../../../platform/events/publisher.ts';
 import { formatDecimal } from '../decimal.ts';
 import { foldCounts } from './conversion-counts.ts';
 
 const at = new Date('2026-01-31T12:00:00Z');
-const conversion = (seq: number, tenant: string, code: string, event: string, value: number, day = '2026-01-31'): ProjectedEvent => ({
+const conversion = (seq: number, tenant: string, code: string, event: string, value: number, day = '2026-01-31'): EventDelivery => ({
   seq,
   subject: `affiliate.${tenant}.${code}`,
   event: newEvent('conversion.recorded', tenant, { code, event, value, day }, at),

@@ -1,5 +1,5 @@
 import type { AffiliateEvent } from '@mayfly/contracts';
-import type { ProjectedEvent, Projection } from '../../../../consumers/projection/projection.ts';
+import { eventsOf, type Delivery, type Projection } from '../../../../consumers/projection/projection.ts';
 import type { Queryable } from '../../../platform/db/database.ts';
 
 /** A sealed total as stored: the key, its count and value sum, and the seal's ROLLUPS sequence. */
@@ -39,7 +39,8 @@ export function sealedTotal(event: AffiliateEvent, seq: number): SealedTotal | n
  * Keeps the newest seal of each key (a later seal corrects an earlier one), written with one
  * UNNEST upsert per batch. Setting rather than adding makes a repeated seal harmless.
  */
-async function apply(tx: Queryable, events: ProjectedEvent[]): Promise<void> {
+async function apply(tx: Queryable, batch: readonly Delivery[]): Promise<void> {
+  const events = eventsOf(batch);
   const finals = new Map<string, SealedTotal>();
   for (const { event, seq } of events) {
     if (event.type !== 'conversion.recorded' && event.type !== 'rollup.daily') continue;

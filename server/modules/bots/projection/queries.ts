@@ -1,42 +1,20 @@
 import type { BotTask, BotTaskList } from '@mayfly/contracts';
 import type { Queryable } from '../../../platform/db/database.ts';
 import { decodeCursor, encodeCursor } from '../../../platform/db/cursor.ts';
+import { toTask } from '../task-view.ts';
+import type { TaskRow } from './index.ts';
 
-interface TaskRow {
-  id: string;
-  task_type: string;
-  status: BotTask['status'];
-  output: unknown;
-  error: BotTask['error'] | null;
-  created_at: Date;
-  expires_at: Date;
-}
+type StoredTask = Omit<TaskRow, 'tenant' | 'last_seq' | 'created_at' | 'expires_at'> & { created_at: Date; expires_at: Date };
 
 const COLUMNS = 'id, task_type, status, output, error, created_at, expires_at';
 
-/** A row as the API shows it. */
-export function toTask(r: TaskRow): BotTask {
-  return {
-    task_id: r.id,
-    task_type: r.task_type,
-    status: r.status,
-    ...(r.status === 'completed' ? { output: r.output } : {}),
-    ...(r.error ? { error: r.error } : {}),
-    created_at: r.created_at.toISOString(),
-    expires_at: r.expires_at.toISOString(),
-  };
-}
+const fromRow = (r: StoredTask): BotTask => toTask({ ...r, created_at: r.created_at.toISOString(), expires_at: r.expires_at.toISOString() });
 
 /** A live task of `tenant`, or null. */
 export async function findTask(q: Queryable, tenant: string, id: string, now: Date): Promise<BotTask | null> {
-  const rows = await q.query<TaskRow>(`SELECT ${COLUMNS} FROM bot_tasks WHERE tenant = $1 AND id = $2 AND expires_at > $3`, [
-    tenant,
-    id,
-    now.toISOString(),
-  ]);
-  return rows[0] ? toTask(rows[0]) : null;
+  const rows = await q.query<StoredTask>(`SELECT ${COLUMNS} FROM bot_tasks WHERE tenant = $1 AND id = $2 AND expires_at > $3`, [tenant, id, now.toISOString()]);
+  return rows[0] ? fromRow(rows[0]) : null;
 }
-
 
 /** A page of live tasks of `tenant`, newest first. */
 export async function listTasks(q: Queryable, tenant: string, opts: { limit: number; cursor?: string | undefined }, now: Date): Promise<BotTaskList> {
@@ -46,11 +24,11 @@ export async function listTasks(q: Queryable, tenant: string, opts: { limit: num
     params.push(...decodeCursor(opts.cursor));
     after = 'AND (created_at, id) < ($4::timestamptz, $5::uuid)';
   }
-  const rows = await q.query<TaskRow>(
+  const rows = await q.query<StoredTask>(
     `SELECT ${COLUMNS} FROM bot_tasks WHERE tenant = $1 AND expires_at > $2 ${after} ORDER BY created_at DESC, id DESC LIMIT $3`,
     params,
   );
-  const items = rows.slice(0, opts.limit).map(toTask);
+  const items = rows.slice(0, opts.limit).map(fromRow);
   const last = items[items.length - 1];
   const next = rows.length > opts.limit && last ? encodeCursor(last.created_at, last.task_id) : null;
   return { items, next_cursor: next };
