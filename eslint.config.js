@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'coverage/**', 'bench/results/**', 'build/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.scratch/**', 'coverage/**', 'bench/results/**', 'build/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

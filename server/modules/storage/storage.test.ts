@@ -5,14 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createMayflyClient, objectKey, uploadSubject, type StorageDownload, type StorageUpload } from '@mayfly/contracts';
 import { loadConfig } from '../../platform/config.ts';
-import type { Database } from '../../platform/db/database.ts';
-import { migrate } from '../../platform/db/migrate.ts';
-import { openDatabase } from '../../platform/db/open.ts';
-import { newEvent } from '../../platform/events/publisher.ts';
-import { catalog } from '../index.ts';
 import { storage } from './index.ts';
 import { applyLifecycle, lifecycleDays } from './lifecycle.ts';
-import { onUploadsRemoved, uploadsProjection } from './projection/index.ts';
 import { bucketFor, probeBucket } from './s3.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
 import type { Mayfly } from '../../runtime/start.ts';
@@ -327,67 +321,6 @@ describe('bucket lifecycle rule', () => {
     } finally {
       await mayfly.stop();
     }
-  });
-});
-
-describe.each(DATABASES)('uploads projection on $name', ({ name, skip }) => {
-  let database: TestDatabase;
-  let db: Database;
-  const at = new Date('2026-03-01T12:00:00Z');
-  const issued = (tenant: string, id: string, expires: Date) =>
-    newEvent('upload.issued', tenant, { upload_id: id, key: objectKey(tenant, id), content_type: 'image/png', content_length: 1, expires_at: expires.toISOString() }, at, id);
-  const apply = (events: ReturnType<typeof issued>[], seq0: number, now = at) =>
-    db.transaction((tx) => uploadsProjection.apply(tx, events.map((event, i) => ({ seq: seq0 + i, subject: uploadSubject(event.tenant, event.data.upload_id), event })), now));
-  const queued = async () => (await db.query<{ key: string }>('SELECT key FROM object_deletions ORDER BY id')).map((r) => r.key);
-
-  beforeAll(async () => {
-    if (skip) return;
-    database = await testDatabaseUrl(name);
-    db = await openDatabase(database.url, '.');
-    await migrate(db, catalog.migrations);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
-
-  it.skipIf(skip)('given live uploads, when applied (twice), then one row each with key, expiry and sequence', async () => {
-    const [one, two] = [randomUUID(), randomUUID()];
-    const later = new Date(at.getTime() + 60_000);
-    await apply([issued('com.example.a', one, later), issued('com.example.a', two, later)], 10);
-    await apply([issued('com.example.a', one, later)], 10); // a redelivery
-    const rows = await db.query<{ id: string; key: string; expires_at: Date; last_seq: number }>(
-      'SELECT id, key, expires_at, last_seq FROM uploads WHERE id = ANY($1::uuid[]) ORDER BY last_seq',
-      [[one, two]],
-    );
-    expect(rows.map((r) => [r.id, r.key, r.expires_at.toISOString(), Number(r.last_seq)])).toEqual([
-      [one, `t/com~example~a/${one}`, later.toISOString(), 10],
-      [two, `t/com~example~a/${two}`, later.toISOString(), 11],
-    ]);
-  });
-
-  it.skipIf(skip)('given an upload that expired before it was projected, then no row and its object and message queued for removal', async () => {
-    const id = randomUUID();
-    const before = (await queued()).length;
-    await apply([issued('app', id, new Date(at.getTime() - 1))], 20);
-    expect(await db.query('SELECT 1 FROM uploads WHERE id = $1', [id])).toHaveLength(0);
-    expect((await queued()).slice(before)).toEqual([`t/app/${id}`]);
-    expect(await db.query('SELECT 1 FROM purge_queue WHERE subject = $1', [uploadSubject('app', id)])).toHaveLength(1);
-  });
-
-  it.skipIf(skip)('given a delete marker or a reconciler removal, then the row goes and its object is queued', async () => {
-    const [marked, reaped] = [randomUUID(), randomUUID()];
-    await apply([issued('com.example.m', marked, new Date(at.getTime() + 60_000))], 30);
-    const before = (await queued()).length;
-    await db.transaction((tx) => uploadsProjection.apply(tx, [{ seq: 31, subject: uploadSubject('com.example.m', marked), expired: true }], at));
-    expect(await db.query('SELECT 1 FROM uploads WHERE id = $1', [marked])).toHaveLength(0);
-    await db.transaction((tx) => onUploadsRemoved(tx, [{ tenant: 'com.example.m', id: reaped }]));
-    expect((await queued()).slice(before)).toEqual([`t/com~example~m/${marked}`, `t/com~example~m/${reaped}`]);
-  });
-
-  it.skipIf(skip)('keeps queued deletions out of tenant purges: object_deletions has no tenant column', async () => {
-    const cols = await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'object_deletions' AND column_name = 'tenant'");
-    expect(cols).toHaveLength(0);
   });
 });
 
