@@ -1,9 +1,7 @@
 import { TRPCError, type AnyRouter } from '@trpc/server';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
-import type { Context } from '../trpc/context.ts';
-
 /** What the REST twin needs to know about the request it is answering. */
-export interface RestCall {
+export interface RestCall<Context = unknown> {
   context: Context;
   /** The tRPC error a failed call ended in, for the error envelope. */
   error?: TRPCError;
@@ -19,7 +17,7 @@ export interface RestCall {
  * PARSE_ERROR) and whose `url` has the endpoint stripped.
  */
 export function createRestBridge(router: AnyRouter) {
-  const calls = new WeakMap<object, RestCall>();
+  const calls = new WeakMap<object, RestCall<unknown>>();
   // Its option types are written for Node's IncomingMessage; the request here is a fetch
   // Request, which the handler supports at run time (it checks `instanceof Request`).
   const options: unknown = {
@@ -36,7 +34,7 @@ export function createRestBridge(router: AnyRouter) {
   ) => Promise<void>;
 
   /** Answers `raw` (the path below `endpoint`) as the REST twin would. */
-  return async function handle(raw: Request, subPathAndQuery: string, bodyText: () => Promise<string>, call: RestCall): Promise<Response> {
+  return async function handle<Context>(raw: Request, subPathAndQuery: string, bodyText: () => Promise<string>, call: RestCall<Context>): Promise<Response> {
     let body: { ok: true; value: unknown } | { ok: false; cause: unknown } = { ok: true, value: undefined };
     let headers = raw.headers;
     const contentType = raw.headers.get('content-type') ?? '';

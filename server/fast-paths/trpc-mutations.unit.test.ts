@@ -8,7 +8,7 @@ import type { TRPCError } from '@trpc/server';
 import { MayflyError } from '../platform/errors.ts';
 import { publicProcedure, router, tenantProcedure } from '../trpc/trpc.ts';
 import type { Context } from '../trpc/context.ts';
-import { describeError } from '../http/error-body.ts';
+import { describeError } from '../trpc/errors.ts';
 import { trpcMutations } from './trpc-mutations.ts';
 
 const testRouter = router({

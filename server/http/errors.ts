@@ -1,6 +1,10 @@
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorEnvelope } from '@mayfly/contracts';
+import type { Logger } from '../platform/logger.ts';
 import { describeError as describeProcedureError, type DescribedError } from '../trpc/errors.ts';
+import './variables.ts';
 
 export type { DescribedError };
 
@@ -23,4 +27,18 @@ export function envelope(e: DescribedError, requestId: string): ErrorEnvelope {
     error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
     request_id: requestId,
   };
+}
+
+/** The REST error response for `e` (with `Retry-After` where the error says when to retry). */
+export function errorResponse(c: Context, e: DescribedError): Response {
+  if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
+  return c.json(envelope(e, c.get('requestId')), e.status as ContentfulStatusCode);
+}
+
+/** Logs what a procedure threw when it is the server's fault (5xx), never a client's mistake. */
+export function logServerError(error: unknown, path: string | undefined, log: Logger): void {
+  if (describeError(error).status >= 500) {
+    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+    log.error({ err: cause, path }, 'procedure failed');
+  }
 }

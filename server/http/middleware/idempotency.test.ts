@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantToken } from '@mayfly/contracts';
-import type { Mayfly } from '../server/runtime/start.ts';
-import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
-import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
-import { startTestNats } from './support/nats.ts';
+import type { Mayfly } from '../../runtime/start.ts';
+import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
+import { jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
+import { startTestNats } from '../../../test/support/nats.ts';
 
 describe('Idempotency-Key', () => {
   let nats: EmbeddedNats;

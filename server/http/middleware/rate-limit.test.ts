@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DATABASES, testDatabaseUrl } from './support/databases.ts';
-import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
-import { startTestNats } from './support/nats.ts';
-import { openDatabase } from '../server/platform/db/open.ts';
-import type { Database } from '../server/platform/db/database.ts';
-import { migrate } from '../server/platform/db/migrate.ts';
-import { catalog } from '../server/modules/index.ts';
-import { databaseCounter } from '../server/http/rate-limit.ts';
+import { DATABASES, testDatabaseUrl } from '../../../test/support/databases.ts';
+import { jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
+import { startTestNats } from '../../../test/support/nats.ts';
+import { openDatabase } from '../../platform/db/open.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { migrate } from '../../platform/db/migrate.ts';
+import { catalog } from '../../modules/index.ts';
+import { databaseCounter } from './rate-counters.ts';
 
 const pgSkip = DATABASES.find((d) => d.name === 'postgres')!.skip;
 // A pinned clock in the middle of a minute: no window boundary falls inside a test.

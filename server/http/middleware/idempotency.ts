@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Context as HonoContext, MiddlewareHandler } from 'hono';
-import type { Database } from '../platform/db/database.ts';
-import { MayflyError } from '../platform/errors.ts';
-import { withIdSeed } from '../platform/events/ids.ts';
+import type { MiddlewareHandler } from 'hono';
+import type { Database } from '../../platform/db/database.ts';
+import { MayflyError } from '../../platform/errors.ts';
+import { withIdSeed } from '../../platform/events/ids.ts';
+import '../variables.ts';
 
 /** How long a key is remembered at most. */
 const MAX_TTL_MS = 24 * 3_600_000;
@@ -48,17 +49,13 @@ export function earliestExpiry(text: string): number | undefined {
  * waits for the first. Ids made while handling are derived from the key, so even a retry of a
  * request whose response was lost publishes nothing new (JetStream dedups by event id).
  */
-export function idempotency(
-  db: Database,
-  labels: { tenant: (c: HonoContext) => string | null; procedure: (c: HonoContext) => string | undefined },
-  now: () => Date,
-): MiddlewareHandler {
+export function idempotency(db: Database, now: () => Date): MiddlewareHandler {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     if (!KEY.test(key)) throw new MayflyError('BAD_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
-    const tenant = labels.tenant(c) ?? '-';
-    const procedure = labels.procedure(c) ?? c.req.path;
+    const tenant = c.get('tenant') ?? '-';
+    const procedure = c.get('calls').join(',') || c.req.path;
     const body = await c.req.text();
     const bodyHash = createHash('sha256').update(`${c.req.method} ${c.req.path}?${new URL(c.req.url).search}\n${body}`).digest('hex');
     const ids = [tenant, procedure, key] as const;

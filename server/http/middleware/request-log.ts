@@ -1,0 +1,57 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Logger } from '../../platform/logger.ts';
+import type { Metrics } from '../../platform/metrics.ts';
+import '../variables.ts';
+
+/** Paths outside the API that get their own metrics label; everything else unknown is `other`. */
+const ROUTE_LABELS = new Set(['/', '/health', '/metrics', '/openapi.json', '/docs']);
+
+/** The metrics and log label of a request: the procedures it calls, or its route. */
+export function procedureLabel(c: Context): string {
+  const calls = c.get('calls');
+  if (calls.length > 0) return calls.join(',');
+  return ROUTE_LABELS.has(c.req.path) ? c.req.path : 'other';
+}
+
+/** The request's logger, carrying its id and tenant; made only when something logs. */
+export function requestLogger(c: Context, base: Logger): Logger {
+  let log = c.get('log');
+  if (!log) {
+    log = base.child({ request_id: c.get('requestId'), tenant: c.get('tenant') ?? undefined });
+    c.set('log', log);
+  }
+  return log;
+}
+
+/**
+ * The access log and request metrics: one JSON line per request with its id, tenant,
+ * procedure, status and duration (never a body), and the request counter and latency
+ * histogram. Responses built by the tRPC and REST handlers get `X-Request-ID` here.
+ */
+export function requestLog(deps: { log: Logger; metrics: Metrics }): MiddlewareHandler {
+  const { log, metrics } = deps;
+  return async (c, next) => {
+    const started = performance.now();
+    c.set('tenant', null);
+    c.set('calls', []);
+    await next();
+    c.res.headers.set('X-Request-ID', c.get('requestId'));
+    const seconds = (performance.now() - started) / 1000;
+    const tenant = c.get('tenant') ?? '-';
+    const procedure = procedureLabel(c);
+    metrics.httpRequests.inc({ tenant, procedure, status: String(c.res.status) });
+    metrics.httpDuration.observe({ procedure }, seconds);
+    log.info(
+      {
+        request_id: c.get('requestId'),
+        tenant,
+        method: c.req.method,
+        path: c.req.path,
+        procedure,
+        status: c.res.status,
+        duration_ms: Math.round(seconds * 10_000) / 10,
+      },
+      'request',
+    );
+  };
+}

@@ -1,0 +1,17 @@
+import type { Context as HonoContext } from 'hono';
+import type { Logger } from '../../platform/logger.ts';
+import type { Context, Services } from '../../trpc/context.ts';
+import { requestLogger } from '../middleware/request-log.ts';
+
+/** The tRPC context of a request, from what the edge learned about it (the same for tRPC and REST). */
+export function procedureContext(services: Services, log: Logger): (c: HonoContext) => Context {
+  return (c) => ({
+    services,
+    requestId: c.get('requestId'),
+    tenant: c.get('tenant'),
+    authorization: c.req.header('authorization'),
+    get log() {
+      return requestLogger(c, log);
+    },
+  });
+}
