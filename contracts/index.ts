@@ -1,5 +1,6 @@
 // The public surface of @mayfly/contracts: what a TypeScript client (web, React Native, Deno)
-// may import. Nothing here imports server code or node:* at run time.
+// may import. Nothing here imports server code or node:*. The typed client and the AppRouter
+// type are the second entry, `@mayfly/contracts/client` (./client.ts).
 export { AppId, tenantToken, appIdFromToken } from './src/tenant.ts';
 export { ErrorCode, ErrorEnvelope, ERROR_STATUS } from './src/errors.ts';
 export { STREAMS, type StreamName, type StreamSpec, type Retention, type RetentionSetting } from './src/streams.ts';
@@ -120,5 +121,3 @@ export {
   deviceSubject,
   tenantDevicesFilter,
 } from './src/ios.ts';
-export type { AppRouter } from './src/router.ts';
-export { createMayflyClient, type MayflyClientOptions, type MayflyClient } from './src/client.ts';

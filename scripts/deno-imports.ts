@@ -11,6 +11,7 @@ for (const [name, version] of Object.entries(pkg.dependencies).sort(([a], [b]) =
   imports[`${name}/`] = `npm:/${name}@${version}/`;
 }
 imports['@mayfly/contracts'] = './contracts/index.ts';
+imports['@mayfly/contracts/client'] = './contracts/client.ts';
 deno.imports = imports;
 writeFileSync('deno.json', `${JSON.stringify(deno, null, 2)}\n`);
 console.log(`deno.json: ${Object.keys(imports).length} imports`);

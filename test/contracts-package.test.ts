@@ -13,7 +13,8 @@ import { startTestNats } from './support/nats.ts';
 import { ROOT } from './support/process.ts';
 
 const CLIENT = `
-import { createMayflyClient, DraftCreateInput, STREAMS, type AppRouter } from '@mayfly/contracts';
+import { DraftCreateInput, STREAMS } from '@mayfly/contracts';
+import { createMayflyClient, type AppRouter } from '@mayfly/contracts/client';
 import type { inferRouterOutputs } from '@trpc/server';
 
 type Draft = inferRouterOutputs<AppRouter>['drafts']['get'];

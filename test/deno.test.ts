@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMayflyClient } from '@mayfly/contracts';
+import { createMayflyClient } from '@mayfly/contracts/client';
 import { ROOT, killAllSpawned, spawnMayfly } from './support/process.ts';
 
 /** A deno binary: DENO_BIN (set by .ci/run), or `deno` on the PATH. */

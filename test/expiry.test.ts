@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { botTaskFilter, createMayflyClient, draftSubject } from '@mayfly/contracts';
+import { botTaskFilter, draftSubject } from '@mayfly/contracts';
+import { createMayflyClient } from '@mayfly/contracts/client';
 import { newEvent } from '../server/platform/events/publisher.ts';
 import { EventPublisher } from '../server/platform/events/publisher.ts';
 import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';

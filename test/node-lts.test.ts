@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMayflyClient } from '@mayfly/contracts';
+import { createMayflyClient } from '@mayfly/contracts/client';
 import { killAllSpawned, spawnMayfly } from './support/process.ts';
 
 // The current Node LTS, besides the machine's Node that runs the suite: NODE_LTS_BIN (set by

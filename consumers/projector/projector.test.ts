@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { draftSubject } from '@mayfly/contracts';
 import { CheckpointTracker, readCheckpoint } from '../read-side/checkpoints.ts';
@@ -53,6 +53,11 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
     writer = await connectBroker(nats.url, log);
     streams = await provisionStreams(writer.jsm, loadConfig({}), writer.serverVersion);
   });
+  // Whatever a test started stops after it, passed or failed: nothing runs into the next test.
+  const started: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const stop of started.splice(0).reverse()) await stop();
+  });
   afterAll(async () => {
     await writer?.close();
     await db?.close();
@@ -88,7 +93,23 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
     };
     const p = new Projector(projection, deps);
     p.start();
+    started.push(() => p.stop());
     return p;
+  }
+
+  /** A broker connection of this test (closed after it). */
+  async function connect(): Promise<Broker> {
+    const b = await connectBroker(nats.url, log);
+    started.push(() => b.close().catch(() => undefined));
+    return b;
+  }
+
+  /** A checkpoint tracker of this test (stopped after it). */
+  function trackerOn(broker: Broker): CheckpointTracker {
+    const tracker = new CheckpointTracker(broker.nc, db);
+    tracker.start();
+    started.push(() => tracker.stop());
+    return tracker;
   }
 
   const count = async (projection: string) =>
@@ -97,64 +118,50 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
   it.skipIf(skip)('applies every event exactly once when the holder dies after commit, before ack', async () => {
     const total = 300;
     const last = await publishDrafts(total);
-    const crashing = await connectBroker(nats.url, log);
+    const crashing = await connect();
     // Batch 3 commits, then the connection dies before a single ack leaves the process.
-    const a = await projector(
+    await projector(
       countingProjection('crash_after_commit', (batch) => {
         if (batch === 3) void crashing.nc.close();
       }),
       crashing,
       'holder-a',
     );
-    const survivor = await connectBroker(nats.url, log);
-    const b = await projector(countingProjection('crash_after_commit', () => undefined), survivor, 'holder-b');
-    const tracker = new CheckpointTracker(survivor.nc, db);
-    tracker.start();
+    const survivor = await connect();
+    await projector(countingProjection('crash_after_commit', () => undefined), survivor, 'holder-b');
+    const tracker = trackerOn(survivor);
     await tracker.waitFor('crash_after_commit', 'DRAFTS', last, 20_000);
     expect(await count('crash_after_commit')).toBe(last);
     expect(await readCheckpoint(db, 'crash_after_commit', 'DRAFTS')).toBe(last);
-    tracker.stop();
-    await a.stop();
-    await b.stop();
-    await survivor.close();
     expect(last).toBeGreaterThanOrEqual(total);
   });
 
   it.skipIf(skip)('rolls a failed batch back and re-applies it in order', async () => {
     const last = await publishDrafts(200);
-    const broker = await connectBroker(nats.url, log);
-    const p = await projector(
+    const broker = await connect();
+    await projector(
       countingProjection('fails_once', (batch) => {
         if (batch === 2) throw new Error('database hiccup');
       }),
       broker,
       'holder-c',
     );
-    const tracker = new CheckpointTracker(broker.nc, db);
-    tracker.start();
+    const tracker = trackerOn(broker);
     await tracker.waitFor('fails_once', 'DRAFTS', last, 20_000);
     expect(await count('fails_once')).toBe(last);
-    tracker.stop();
-    await p.stop();
-    await broker.close();
   });
 
   it.skipIf(skip)('lets only the lease holder project, and a standby take over', async () => {
     const first = await publishDrafts(50);
-    const brokerA = await connectBroker(nats.url, log);
-    const brokerB = await connectBroker(nats.url, log);
+    const brokerA = await connect();
+    const brokerB = await connect();
     const a = await projector(countingProjection('leased', () => undefined), brokerA, 'holder-x');
-    const tracker = new CheckpointTracker(brokerA.nc, db);
-    tracker.start();
+    const tracker = trackerOn(brokerA);
     await tracker.waitFor('leased', 'DRAFTS', first, 20_000);
-    const b = await projector(countingProjection('leased', () => undefined), brokerB, 'holder-y');
+    await projector(countingProjection('leased', () => undefined), brokerB, 'holder-y');
     await a.stop(); // releases the lease: B takes over without waiting for it to age out
     const last = await publishDrafts(50);
     await tracker.waitFor('leased', 'DRAFTS', last, 20_000);
     expect(await count('leased')).toBe(last);
-    tracker.stop();
-    await b.stop();
-    await brokerA.close();
-    await brokerB.close();
   });
 });

@@ -8,6 +8,7 @@ import type { Broker } from '../../server/platform/nats/connect.ts';
 import { isConsumerNotFound } from '../../server/platform/nats/errors.ts';
 import { checkpointSubject, readCheckpoint } from '../read-side/checkpoints.ts';
 import { Lease, whileLeader } from '../jobs/lease.ts';
+import { SerialBatcher } from './serial-batcher.ts';
 import { sleep } from '../../server/platform/sleep.ts';
 import type { KV } from '@nats-io/kv';
 import type { Delivery, Projection } from '../projection/projection.ts';
@@ -191,58 +192,4 @@ export function freshInOrder(delivered: readonly { m: { seq: number }; delivery:
   const bySeq = new Map<number, Delivery>();
   for (const d of delivered) if (d.delivery && d.m.seq > checkpoint) bySeq.set(d.m.seq, d.delivery);
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-}
-
-/**
- * Queues messages and hands them to `flush` in order, one batch at a time, at most `max` per
- * batch. Flushes start at most every `minIntervalMs`: an event that arrives when nothing has
- * been flushed for that long goes at once, while a steady stream is gathered into fewer, larger
- * batches (a projection's cost is mostly per transaction, not per row). After a failure it
- * drops everything and accepts nothing more.
- */
-export class SerialBatcher<T> {
-  #queue: T[] = [];
-  #running: Promise<void> | undefined;
-  #lastStart = Number.NEGATIVE_INFINITY;
-  failure: unknown = undefined;
-  onFailure: (() => void) | undefined;
-
-  constructor(
-    private readonly max: number,
-    private readonly flush: (batch: T[]) => Promise<void>,
-    private readonly minIntervalMs = 0,
-  ) {}
-
-  push(item: T): void {
-    if (this.failure !== undefined) return;
-    this.#queue.push(item);
-    this.#running ??= this.#drain();
-  }
-
-  /** Resolves when nothing is queued or being flushed. */
-  async idle(): Promise<void> {
-    while (this.#running) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    await new Promise((r) => setImmediate(r));
-    try {
-      while (this.#queue.length > 0) {
-        // A timer can fire early by the wall clock (libuv measures from the loop's cached time):
-        // check again until the interval has really passed.
-        for (let wait = this.#lastStart + this.minIntervalMs - performance.now(); wait > 0 && this.#queue.length < this.max; ) {
-          await new Promise((r) => setTimeout(r, Math.ceil(wait)));
-          wait = this.#lastStart + this.minIntervalMs - performance.now();
-        }
-        this.#lastStart = performance.now();
-        await this.flush(this.#queue.splice(0, this.max));
-      }
-    } catch (err) {
-      this.failure = err;
-      this.#queue = [];
-      this.onFailure?.();
-    } finally {
-      this.#running = undefined;
-    }
-  }
 }

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { nanos } from '@nats-io/nats-core';
-import {
-  conversionSubject,
-  createMayflyClient,
-  tenantConversionsFilter,
-  tenantRollupsFilter,
-  type AffiliateStatsItem,
-  type AppRouter,
-} from '@mayfly/contracts';
+import { conversionSubject, tenantConversionsFilter, tenantRollupsFilter, type AffiliateStatsItem } from '@mayfly/contracts';
+import { createMayflyClient, type AppRouter } from '@mayfly/contracts/client';
 import { TRPCClientError } from '@trpc/client';
 import { readCheckpoint } from '../../../consumers/read-side/checkpoints.ts';
 import { LEASE_BUCKET, openLeaseBucket } from '../../../consumers/jobs/lease.ts';

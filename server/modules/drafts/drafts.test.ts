@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createMayflyClient, type AppRouter, type Draft } from '@mayfly/contracts';
+import { type Draft } from '@mayfly/contracts';
+import { createMayflyClient, type AppRouter } from '@mayfly/contracts/client';
 import { TRPCClientError } from '@trpc/client';
 import type { Mayfly } from '../../runtime/start.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from '../../../test/support/databases.ts';

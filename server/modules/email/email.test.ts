@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createMayflyClient, type EmailQueued } from '@mayfly/contracts';
+import { type EmailQueued } from '@mayfly/contracts';
+import { createMayflyClient } from '@mayfly/contracts/client';
 import type { Metrics } from '../../platform/metrics.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
 import type { Mayfly } from '../../runtime/start.ts';
