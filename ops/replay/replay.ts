@@ -1,10 +1,8 @@
 import { STREAMS, tenantToken } from '@mayfly/contracts';
-import type { KV } from '@nats-io/kv';
 import { announceCheckpointReset, checkpointSubject } from '../../consumers/read-side/checkpoints.ts';
 import { Lease } from '../../consumers/jobs/lease.ts';
 import type { Projection } from '../../consumers/projection/projection.ts';
 import type { Database } from '../../server/platform/db/database.ts';
-import type { Broker } from '../../server/platform/nats/connect.ts';
 import { OpsError } from '../errors.ts';
 import { applyBatch } from './apply.ts';
 import { decodeBatch } from './decode.ts';
@@ -12,18 +10,11 @@ import { startSequence } from './from.ts';
 import { readStream } from './read-stream.ts';
 import { abandonRun, advanceRun, insertRun, runningReplay, type RunRow } from './runs.ts';
 import { buildMissingIndexes, createShadow, dropShadow, liveSchema, qualified, shadowSchema, useShadow } from './shadow.ts';
+import type { ReplayDeps } from './deps.ts';
 import { swapAll, swapApp, type SwapContext, type SwapOutcome } from './swap.ts';
 
-export interface ReplayDeps {
-  db: Database;
-  broker: Broker;
-  /** The lease bucket the projectors use (`mayfly_leases`). */
-  leases: KV;
-  /** Its entries' lifetime: a lease not renewed within it is lost. */
-  leaseTtlMs: number;
-  holder: string;
-  now: () => Date;
-}
+export type { ReplayDeps };
+
 
 export interface ReplayOptions {
   projection: Projection;

@@ -5,7 +5,7 @@ import type { Queryable } from '../../server/platform/db/database.ts';
 import { applyBatch } from './apply.ts';
 import { decodeBatch } from './decode.ts';
 import { readStream } from './read-stream.ts';
-import type { ReplayDeps } from './replay.ts';
+import type { ReplayDeps } from './deps.ts';
 import { finishRun, type RunRow } from './runs.ts';
 import { dropShadow, ident, qualified, swapIn, useShadow } from './shadow.ts';
 
