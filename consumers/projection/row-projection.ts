@@ -1,6 +1,8 @@
 import { STREAMS, type AnyEvent, type StreamName } from '@mayfly/contracts';
 import type { Queryable } from '../../server/platform/db/database.ts';
+import { forgetResponses } from '../../server/platform/db/idempotency.ts';
 import type { Delivery } from '../../server/platform/events/decode.ts';
+import { itemOf } from '../../server/platform/events/ids.ts';
 import { enqueuePurges, type Purge } from '../reconciler/expiring-table.ts';
 import type { Projection } from './projection.ts';
 
@@ -87,7 +89,8 @@ export interface RowProjection<E extends AnyEvent, Row extends BaseRow> extends 
  * 3. deletes the items that are gone or already expired, and queues the purge of their messages
  *    *below* the sequence that made them go, so a newer message on the subject (a later update)
  *    always survives: the outcome never depends on where batches begin and end;
- * 4. hands the items that left to `onGone` (S3 objects, ...).
+ * 4. drops the stored idempotent responses that show an item that left, and hands those items
+ *    to `onGone` (S3 objects, ...).
  */
 export function rowProjection<E extends AnyEvent, Row extends BaseRow>(spec: RowProjectionSpec<E, Row>): RowProjection<E, Row> {
   const columns = Object.keys(spec.columns) as (keyof Row & string)[];
@@ -157,6 +160,8 @@ export function rowProjection<E extends AnyEvent, Row extends BaseRow>(spec: Row
       if (p.keep.length > 0) await tx.query(upsertSql, columns.map((c, i) => p.keep.map((r) => toDatabase(r[c], types[i]!))));
       if (p.gone.length > 0) {
         await tx.query(deleteSql, [p.gone.map((g) => g.tenant), p.gone.map((g) => g.id), p.gone.map((g) => g.seq)]);
+        // No stored idempotent response may show what has gone.
+        await forgetResponses(tx, p.gone.map((g) => itemOf(spec.subject(g.tenant, g.id))));
         await spec.onGone?.(tx, p.gone.map(({ tenant, id }) => ({ tenant, id })));
       }
       await enqueuePurges(tx, stream, p.purges);

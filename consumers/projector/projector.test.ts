@@ -78,7 +78,7 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
     return Math.max(...acks.map((a) => a.seq));
   }
 
-  async function projector(projection: Projection, broker: Broker, holder: string): Promise<Projector> {
+  async function projector(projection: Projection, broker: Broker, holder: string, over: Partial<ProjectorDeps> = {}): Promise<Projector> {
     await db.query('INSERT INTO applied_count VALUES ($1, 0) ON CONFLICT DO NOTHING', [projection.name]);
     const deps: ProjectorDeps = {
       broker,
@@ -90,6 +90,7 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
       holder,
       now: () => new Date(),
       batchSize: 25,
+      ...over,
     };
     const p = new Projector(projection, deps);
     p.start();
@@ -163,5 +164,26 @@ describe.each(DATABASES)('projector on $name', ({ name, skip }) => {
     const last = await publishDrafts(50);
     await tracker.waitFor('leased', 'DRAFTS', last, 20_000);
     expect(await count('leased')).toBe(last);
+  });
+
+  it.skipIf(skip)('applies each event once when redeliveries arrive behind newer messages (short ack wait, slow batches)', async () => {
+    const last = await publishDrafts(400);
+    const broker = await connect();
+    // Every third batch takes longer than the ack wait: the broker sends its messages, and the
+    // ones queued behind them, again while newer ones are already being delivered.
+    await projector(
+      countingProjection('redelivered', async (batch) => {
+        if (batch % 3 === 1) await new Promise((r) => setTimeout(r, 400));
+      }),
+      broker,
+      'holder-r',
+      { ackWaitMs: 150, minFlushIntervalMs: 0 },
+    );
+    const tracker = trackerOn(broker);
+    await tracker.waitFor('redelivered', 'DRAFTS', last, 30_000);
+    // Let the redeliveries still in flight arrive: none may be applied again.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await count('redelivered')).toBe(last);
+    expect(await readCheckpoint(db, 'redelivered', 'DRAFTS')).toBe(last);
   });
 });

@@ -26,6 +26,8 @@ export interface ProjectorDeps {
   batchSize?: number;
   /** The shortest time between two batches' starts (default 10 ms); see {@link SerialBatcher}. */
   minFlushIntervalMs?: number;
+  /** How long a delivered message may wait for its ack before the broker sends it again (default 60 s). */
+  ackWaitMs?: number;
 }
 
 /** A delivered message, decoded on arrival (no delivery: a message no projection can read). */
@@ -45,7 +47,7 @@ export const durableName = (projection: string) => `projection_${projection}`;
  * left unacknowledged is skipped or applied out of order.
  */
 export class Projector {
-  readonly #stop = new AbortController();
+  #stop = new AbortController();
   #running: Promise<void> | undefined;
   readonly #batchSize: number;
   readonly #stream: string;
@@ -58,7 +60,9 @@ export class Projector {
     this.#stream = STREAMS[projection.stream].name;
   }
 
+  /** Starts projecting (again, after a stop) whenever this process holds the projection's lease. */
   start(): void {
+    if (this.#stop.signal.aborted) this.#stop = new AbortController();
     const lease = new Lease(this.deps.leases, `projection.${this.projection.name}`, this.deps.holder);
     const log = this.deps.log.child({ projection: this.projection.name });
     this.#running = whileLeader(lease, this.deps.leaseTtlMs, this.#stop.signal, log, (signal) => this.#project(signal, log));
@@ -129,7 +133,7 @@ export class Projector {
       ack_policy: AckPolicy.All,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: fromSeq,
-      ack_wait: nanos(60_000),
+      ack_wait: nanos(this.deps.ackWaitMs ?? 60_000),
       max_ack_pending: this.#batchSize * 4,
       inactive_threshold: nanos(7 * 86_400_000),
     });

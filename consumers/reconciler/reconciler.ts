@@ -4,6 +4,8 @@ import type { Logger } from '../../server/platform/logger.ts';
 import type { Metrics } from '../../server/platform/metrics.ts';
 import type { Broker } from '../../server/platform/nats/connect.ts';
 import { isStreamNotFound } from '../../server/platform/nats/errors.ts';
+import { expireResponses, forgetResponses } from '../../server/platform/db/idempotency.ts';
+import { itemOf } from '../../server/platform/events/ids.ts';
 import { enqueuePurges, PLAIN_EXPIRING_TABLES, type ExpiringTable } from './expiring-table.ts';
 import type { LeaderJob } from '../jobs/leader-job.ts';
 
@@ -67,6 +69,8 @@ export class Reconciler {
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'expired' }, expired);
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'source_gone' }, sourceGone);
     }
+    // Stored idempotent responses whose items' time has passed (the record, without them, stays 24 h).
+    report.rows.idempotent_responses = { expired: await expireResponses(db, started), source_gone: 0 };
     for (const table of PLAIN_EXPIRING_TABLES) {
       const [gone] = await db.query<{ n: number }>(
         `WITH gone AS (DELETE FROM ${table} WHERE expires_at <= $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
@@ -157,6 +161,7 @@ export class Reconciler {
       }
       const inBroker = firstSeq === undefined ? [] : back.filter((k) => k.last_seq >= firstSeq);
       await enqueuePurges(tx, STREAMS[t.stream].name, inBroker.map((k) => ({ subject: t.subject(k.tenant, k.id), upTo: k.last_seq + 1 })));
+      await forgetResponses(tx, back.map((k) => itemOf(t.subject(k.tenant, k.id))));
       if (t.onRemoved && back.length > 0) await t.onRemoved(tx, back.map(({ tenant, id }) => ({ tenant, id })));
       return removed;
     });

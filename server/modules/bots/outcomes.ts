@@ -39,9 +39,10 @@ export class OutcomeWaiters {
 
   /**
    * Runs `publish` (which makes the task) and waits up to `ms` for its outcome; null on
-   * timeout. The waiter is in place before the publish, so the outcome can not slip past.
+   * timeout, or at once when `publish` says there is nothing to wait for (false). The waiter is
+   * in place before the publish, so the outcome can not slip past.
    */
-  async wait(tenant: string, taskId: string, ms: number, publish: () => Promise<void>): Promise<BotTask | null> {
+  async wait(tenant: string, taskId: string, ms: number, publish: () => Promise<boolean>): Promise<BotTask | null> {
     const completed = botSubject(tenant, taskId, 'completed');
     const key = completed.slice(0, completed.lastIndexOf('.'));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,8 +51,8 @@ export class OutcomeWaiters {
       if (ms > 0) timer = setTimeout(() => resolve(null), ms);
     });
     try {
-      await publish();
-      return ms === 0 ? null : await outcome;
+      const waitForIt = await publish();
+      return ms === 0 || !waitForIt ? null : await outcome;
     } finally {
       clearTimeout(timer);
       this.#waiting.delete(key);

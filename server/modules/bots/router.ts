@@ -14,6 +14,7 @@ import {
   botTaskFilter,
   tenantBotsFilter,
 } from '@mayfly/contracts';
+import type { Services } from '../../trpc/context.ts';
 import { MayflyError, badRequest, notFound } from '../../platform/errors.ts';
 import { zodDetails } from '../../trpc/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
@@ -28,6 +29,12 @@ import { outcomeWaiters } from './outcomes.ts';
 import { parseJson } from '../../platform/events/decode.ts';
 
 const tags = ['bots'];
+
+/** A live task of `tenant` once the projection holds everything written to it, or null. */
+async function readTask(s: Services, tenant: string, taskId: string): Promise<BotTask | null> {
+  const seq = await s.consistency.settle(botOutputsProjection.name, 'BOTS', botTaskFilter(tenant, taskId));
+  return seq === 0 ? null : findTask(s.db, tenant, taskId, s.now());
+}
 
 /** The bots router: execute a task, read it back, follow a tenant's tasks live. */
 export const botsRouter = router({
@@ -66,10 +73,15 @@ export const botsRouter = router({
           now,
           taskId,
         );
+        let stored = requested;
         const done = await outcomeWaiters(s).wait(ctx.tenant, taskId, input.wait_ms ?? DEFAULT_WAIT_MS, async () => {
-          await s.events.publish(requested, botSubject(ctx.tenant, taskId, 'requested'), { ttlSeconds: ttl });
+          stored = await s.events.publishOnce(requested, botSubject(ctx.tenant, taskId, 'requested'), { ttlSeconds: ttl });
+          // A retry's task may have finished long ago: it is read, not waited for.
+          return stored === requested;
         });
-        return done ?? { task_id: taskId, task_type: input.task_type, status: 'pending' as const, created_at: requested.occurred_at, expires_at: expiresAt };
+        if (done) return done;
+        if (stored !== requested) return (await readTask(s, ctx.tenant, taskId)) ?? taskFromEvent(stored)!;
+        return taskFromEvent(stored)!;
       }),
 
     get: tenantProcedure
@@ -77,9 +89,7 @@ export const botsRouter = router({
       .input(BotTaskIdInput)
       .output(BotTask)
       .query(async ({ ctx, input }) => {
-        const s = ctx.services;
-        const seq = await s.consistency.settle(botOutputsProjection.name, 'BOTS', botTaskFilter(ctx.tenant, input.task_id));
-        const task = seq === 0 ? null : await findTask(s.db, ctx.tenant, input.task_id, s.now());
+        const task = await readTask(ctx.services, ctx.tenant, input.task_id);
         if (!task) throw notFound('task');
         return task;
       }),

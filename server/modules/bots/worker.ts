@@ -34,13 +34,13 @@ export function botWorker(s: Services, registry: HandlerRegistry, log: Logger): 
       // Ids a handler makes (a queued mail's) are derived from the task: a redelivered task
       // re-publishes the same events, which JetStream deduplicates.
       const outcome: Outcome = handler
-        ? await withIdSeed(`bot:${data.task_id}`, () => runTask(
+        ? (await withIdSeed(`bot:${data.task_id}`, () => runTask(
             handler,
             data.context,
             { taskId: data.task_id, tenant },
             { timeoutMs: cfg.BOT_HANDLER_TIMEOUT_MS, attempts: cfg.BOT_MAX_ATTEMPTS, backoffMs: 100 },
             signal,
-          ))
+          ))).value
         : { ok: false, error: { code: 'UNKNOWN_TASK_TYPE', message: `no handler for ${data.task_type}` } };
       const common = { task_id: data.task_id, task_type: data.task_type, created_at: event.occurred_at, expires_at: data.expires_at };
       const now = s.now();

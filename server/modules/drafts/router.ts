@@ -7,6 +7,7 @@ import {
   DraftList,
   DraftListInput,
   DraftUpdateInput,
+  type DraftSavedEvent,
   draftSubject,
   tenantDraftsFilter,
 } from '@mayfly/contracts';
@@ -38,6 +39,9 @@ const savedData = (d: Draft) => ({
   expires_at: d.expires_at,
 });
 
+/** The draft a saved event holds (what a retry answers: the original, as the broker keeps it). */
+const draftOf = (e: DraftSavedEvent): Draft => ({ id: e.data.draft_id, content: e.data.content, created_at: e.data.created_at, expires_at: e.data.expires_at });
+
 const secondsLeft = (d: Draft, now: Date) => (Date.parse(d.expires_at) - now.getTime()) / 1000;
 
 /** Reads one draft after the projection has caught up with everything written to it. */
@@ -65,12 +69,12 @@ export const draftsRouter = router({
         created_at: now.toISOString(),
         expires_at: expiresAt(s, now, input.ttl_seconds),
       };
-      await s.events.publish(
+      const saved = await s.events.publishOnce(
         newEvent('draft.saved', ctx.tenant, savedData(draft), now),
         draftSubject(ctx.tenant, draft.id),
         { expectLastSubjectSequence: 0, ttlSeconds: secondsLeft(draft, now) },
       );
-      return draft;
+      return draftOf(saved);
     }),
 
   get: tenantProcedure
@@ -107,12 +111,12 @@ export const draftsRouter = router({
         content: input.content ?? found.draft.content,
         expires_at: input.ttl_seconds === undefined ? found.draft.expires_at : expiresAt(s, now, input.ttl_seconds),
       };
-      await s.events.publish(
+      const saved = await s.events.publishOnce(
         newEvent('draft.saved', ctx.tenant, savedData(draft), now),
         draftSubject(ctx.tenant, draft.id),
         { expectLastSubjectSequence: found.subjectSeq, ttlSeconds: secondsLeft(draft, now) },
       );
-      return draft;
+      return draftOf(saved);
     }),
 
   delete: tenantProcedure

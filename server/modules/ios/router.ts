@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   IosNotifyInput,
   IosNotifyResult,
@@ -9,6 +8,7 @@ import {
   deviceSubject,
 } from '@mayfly/contracts';
 import { newEvent } from '../../platform/events/publisher.ts';
+import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { receiptVerifier } from './clients.ts';
 import { sendPush } from './push.ts';
@@ -35,10 +35,11 @@ export const iosRouter = router({
     .mutation(async ({ ctx, input }) => {
       const s = ctx.services;
       const now = s.now();
-      // A random id, never derived from the token: nothing on the wire or in a URL leads back to it.
-      const registrationId = randomUUID();
+      // Never derived from the token: nothing on the wire or in a URL leads back to it (random,
+      // or derived from the Idempotency-Key so that a retry registers nothing new).
+      const registrationId = newId();
       const expiresAt = new Date(now.getTime() + s.config.APNS_TOKEN_TTL_SECONDS * 1000).toISOString();
-      await s.events.publish(
+      const registered = await s.events.publishOnce(
         newEvent(
           'device_token.registered',
           ctx.tenant,
@@ -54,7 +55,7 @@ export const iosRouter = router({
         deviceSubject(ctx.tenant, registrationId),
         { expectLastSubjectSequence: 0 },
       );
-      return { registration_id: registrationId, expires_at: expiresAt };
+      return { registration_id: registered.data.registration_id, expires_at: registered.data.expires_at };
     }),
 
   notify: tenantProcedure

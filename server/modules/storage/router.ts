@@ -36,15 +36,17 @@ export const storageRouter = router({
       const now = s.now();
       const id = newId();
       const key = objectKey(ctx.tenant, id);
-      const expiresAt = new Date(now.getTime() + ttl * 1000);
-      const url = await presignPut(bucket, key, input.content_type, input.content_length, urlSeconds(now, expiresAt), now);
+      const requested = new Date(now.getTime() + ttl * 1000).toISOString();
       // The commit point: from here the reconciler knows the key and deletes it at its TTL.
       // An upload slot that failed to publish is never handed out, so no object goes untracked.
-      await s.events.publish(
-        newEvent('upload.issued', ctx.tenant, { upload_id: id, key, content_type: input.content_type, content_length: input.content_length, expires_at: expiresAt.toISOString() }, now, id),
+      // A retry answers with the slot first issued (its expiry), never a longer one.
+      const issued = await s.events.publishOnce(
+        newEvent('upload.issued', ctx.tenant, { upload_id: id, key, content_type: input.content_type, content_length: input.content_length, expires_at: requested }, now, id),
         uploadSubject(ctx.tenant, id),
         { ttlSeconds: ttl },
       );
+      const expiresAt = new Date(issued.data.expires_at);
+      const url = await presignPut(bucket, key, input.content_type, input.content_length, urlSeconds(now, expiresAt), now);
       return {
         key,
         url,

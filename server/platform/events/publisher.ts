@@ -1,8 +1,9 @@
 import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType, type StreamName } from '@mayfly/contracts';
-import { unavailable, conflict } from '../errors.ts';
-import { newId } from './ids.ts';
+import { MayflyError, unavailable, conflict } from '../errors.ts';
+import { newId, notePublished } from './ids.ts';
+import { decodeEvent } from './decode.ts';
 import type { Broker } from '../nats/connect.ts';
-import { isWrongLastSequence } from '../nats/errors.ts';
+import { isNoMessageFound, isWrongLastSequence } from '../nats/errors.ts';
 import { messageTtlFor } from '../nats/message-ttl.ts';
 import { PipelinedPublisher } from '../../fast-paths/pipelined-publisher.ts';
 import type { StreamCapabilities } from '../nats/streams.ts';
@@ -71,11 +72,34 @@ export class EventPublisher {
         ttl,
       });
       this.metrics.eventsPublished.inc({ stream: ack.stream, type: event.type });
+      notePublished(subject);
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       if (isWrongLastSequence(err)) throw conflict('the item changed concurrently; read it again and retry');
       throw unavailable('the event broker is not available; try again', err);
     }
+  }
+
+  /**
+   * Publishes `event` and resolves with the event as the broker holds it: `event` itself, or
+   * for a retry (`duplicate: true`: this id was stored before) the original, whose times and
+   * values the answer must show, never freshly made ones. A retry whose original has left the
+   * broker (deleted, expired) is 410 IDEMPOTENT_RESULT_GONE: it acknowledges nothing.
+   */
+  async publishOnce<E extends AnyEvent>(event: E, subject: string, opts: PublishOptions = {}): Promise<E> {
+    const ack = await this.publish(event, subject, opts);
+    if (!ack.duplicate) return event;
+    let stored: AnyEvent | undefined;
+    try {
+      const m = await this.broker.jsm.direct.getMessage(ack.stream, { seq: ack.seq });
+      stored = m ? decodeEvent(m.data) : undefined;
+    } catch (err) {
+      if (!isNoMessageFound(err)) throw unavailable('the event broker is not available; try again', err);
+    }
+    if (!stored || stored.id !== event.id) {
+      throw new MayflyError('IDEMPOTENT_RESULT_GONE', 'the result of this request is gone: what it created or changed was deleted or has expired');
+    }
+    return stored as E;
   }
 
   /** Stops waiting for acknowledgements (publishes still in flight fail). */

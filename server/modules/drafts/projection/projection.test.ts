@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { draftSubject } from '@mayfly/contracts';
 import type { Database } from '../../../platform/db/database.ts';
 import { newEvent } from '../../../platform/events/publisher.ts';
@@ -76,5 +77,53 @@ describe.each(DATABASES)('the drafts projection ($name)', ({ name, skip }) => {
   it.skipIf(skip)('never lets an older sequence overwrite a newer row', async () => {
     const { rows } = await spec.given({ seq: 8, event: saved('a', A, 'new') }, { seq: 4, event: saved('a', A, 'old') }).when({ now, batchSize: 1 });
     expect(rows).toEqual([row('a', A, 'new', 8)]);
+  });
+});
+
+describe.each(DATABASES)('the drafts projection, whatever the batches ($name)', ({ name, skip }) => {
+  let db: Database & AsyncDisposable;
+  beforeAll(async () => {
+    if (!skip) db = await specDatabase(name);
+  });
+  afterAll(async () => {
+    await db?.[Symbol.asyncDispose]();
+  });
+  const spec = projectionSpec(() => db, draftsProjection);
+
+  // A history: saves (live or already expired), deletes and delete markers of a few drafts of
+  // two apps, in stream order.
+  const ids = [A, B];
+  type Step = { kind: 'save'; tenant: string; id: string; live: boolean } | { kind: 'delete'; tenant: string; id: string } | { kind: 'marker'; tenant: string; id: string };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('save' as const), tenant: fc.constantFrom('a', 'b'), id: fc.constantFrom(...ids), live: fc.boolean() }),
+    fc.record({ kind: fc.constant('delete' as const), tenant: fc.constantFrom('a', 'b'), id: fc.constantFrom(...ids) }),
+    fc.record({ kind: fc.constant('marker' as const), tenant: fc.constantFrom('a', 'b'), id: fc.constantFrom(...ids) }),
+  );
+  const deliveriesOf = (history: Step[]) =>
+    history.map((s, i) => {
+      const seq = i + 1;
+      if (s.kind === 'marker') return { seq, subject: draftSubject(s.tenant, s.id), expired: true as const };
+      if (s.kind === 'delete') return { seq, event: deleted(s.tenant, s.id) };
+      return { seq, event: saved(s.tenant, s.id, `v${seq}`, s.live ? inAnHour : aMinuteAgo) };
+    });
+
+  it.skipIf(skip)('leaves the same table applied one by one or in any batches, and never purges past the state that asked', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), fc.integer({ min: 2, max: 6 }), async (history, batchSize) => {
+        const deliveries = deliveriesOf(history);
+        const oneByOne = await spec.given(...deliveries).when({ now, batchSize: 1 });
+        const batched = await spec.given(...deliveries).when({ now, batchSize });
+        expect(batched.rows).toEqual(oneByOne.rows);
+        // A purge may remove a draft's messages only up to (and with) the last one it has seen
+        // go: never a later message of a draft the table keeps.
+        for (const { rows, purges } of [oneByOne, batched]) {
+          for (const p of purges) {
+            const kept = rows.find((r) => draftSubject(r.tenant as string, r.id as string) === p.subject);
+            if (kept) expect(p.up_to_seq!).toBeLessThanOrEqual(kept.last_seq as number);
+          }
+        }
+      }),
+      { seed: 20261130, numRuns: 40 },
+    );
   });
 });
