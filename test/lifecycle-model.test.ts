@@ -23,7 +23,7 @@ import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
 
 const SEED = Number(process.env.MODEL_SEED ?? 20261130);
-const STEPS = Number(process.env.MODEL_STEPS ?? 45);
+const STEPS = Number(process.env.MODEL_STEPS ?? 80);
 const LEASE_MS = 2_000;
 /** Items this close to their expiry are not asserted on: a request takes time, the clocks are real. */
 const MARGIN_MS = 400;
