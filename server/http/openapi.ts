@@ -11,7 +11,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   '403': 'Not allowed (the admin API is off without ADMIN_TOKEN)',
   '404': 'Not found (or belongs to another app)',
   '409': 'Changed concurrently; read it again and retry',
-  '410': 'Gone for good (a device token APNs rejected): register it again',
+  '410': 'Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again)',
   '413': 'Request body too large',
   '415': 'Content-Type must be application/json',
   '429': 'Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget)',
@@ -91,7 +91,7 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
         op.responses[String(route.successStatus)] = op.responses['200'];
         delete op.responses['200'];
       }
-      for (const code of ['413', '429', '503', ...(admin ? ['401', '403'] : ['401']), ...(route?.method === 'POST' || route?.method === 'PATCH' ? ['415'] : [])]) {
+      for (const code of ['413', '429', '503', ...(admin ? ['401', '403'] : ['401']), ...(mutation ? ['410'] : []), ...(route?.method === 'POST' || route?.method === 'PATCH' ? ['415'] : [])]) {
         op.responses[code] ??= {};
       }
       if (route && route.method !== 'POST') op.responses['409'] ??= {};

@@ -665,7 +665,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MISSING_APP_ID" | "INVALID_APP_ID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "GONE" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE" | "PROJECTION_LAGGING" | "INTERNAL_SERVER_ERROR";
+                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MISSING_APP_ID" | "INVALID_APP_ID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "GONE" | "IDEMPOTENT_RESULT_GONE" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE" | "PROJECTION_LAGGING" | "INTERNAL_SERVER_ERROR";
                 message: string;
                 details?: unknown;
             };
@@ -821,6 +821,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1029,6 +1038,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -1137,6 +1155,15 @@ export interface operations {
             };
             /** @description Changed concurrently; read it again and retry */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1253,6 +1280,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1545,6 +1581,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -1638,6 +1683,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1751,6 +1805,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1972,6 +2035,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -2080,6 +2152,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -2171,6 +2252,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2279,6 +2369,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2407,7 +2506,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Gone for good (a device token APNs rejected): register it again */
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2504,6 +2603,15 @@ export interface operations {
             };
             /** @description Missing or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2824,6 +2932,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Request body too large */
             413: {
                 headers: {
@@ -2914,6 +3031,15 @@ export interface operations {
             };
             /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3034,6 +3160,15 @@ export interface operations {
             };
             /** @description Changed concurrently; read it again and retry */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3504,6 +3639,15 @@ export interface operations {
             };
             /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
