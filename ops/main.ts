@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../server/platform/config.ts';
 import { catalog } from '../server/modules/index.ts';
 import { consumersCommand } from './commands/consumers.ts';
+import { parkedDropCommand, parkedListCommand, parkedRetryCommand } from './commands/parked.ts';
 import { purgeTenantCommand } from './commands/purge-tenant.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { replayCommand } from './commands/replay.ts';
@@ -99,6 +100,28 @@ program
   .option('--yes', 'confirm: this can not be undone')
   .option(...json)
   .action(run((ops, id: string, o: { yes?: boolean; json?: boolean }) => purgeTenantCommand(ops, id, o)));
+
+const parked = program.command('parked').description('events a projection could not apply, parked and skipped so that the events after them go on');
+parked
+  .command('list')
+  .description('every parked event: projection, stream sequence, app, attempts, when and why it failed (never the event itself)')
+  .option('--projection <name>', 'only this projection')
+  .option(...json)
+  .action(run((ops, o: { projection?: string; json?: boolean }) => parkedListCommand(ops, o)));
+parked
+  .command('retry')
+  .description('apply a parked event again, once its cause is fixed (it stays parked, one attempt more, if it still fails)')
+  .argument('<projection>')
+  .argument('<seq>', 'its stream sequence')
+  .option(...json)
+  .action(run((ops, projection: string, seq: string, o: { json?: boolean }) => parkedRetryCommand(ops, projection, seq, o)));
+parked
+  .command('drop')
+  .description('forget a parked event: it stays unapplied')
+  .argument('<projection>')
+  .argument('<seq>', 'its stream sequence')
+  .option(...json)
+  .action(run((ops, projection: string, seq: string, o: { json?: boolean }) => parkedDropCommand(ops, projection, seq, o)));
 
 const tenants = program.command('tenants').description('registered apps (TENANCY=registered)');
 tenants
