@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EventSource } from 'eventsource';
-import { botTaskFilter, type BotTask } from '@mayfly/contracts';
+import { botSubject, botTaskFilter, type BotTask } from '@mayfly/contracts';
 import { createMayflyClient } from '@mayfly/contracts/client';
-import { botHandlers, type BotHandler } from './index.ts';
+import { bots, botHandlers, type BotHandler } from './index.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
 import { TransientError } from './handlers/handler.ts';
 import type { Mayfly } from '../../runtime/start.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
@@ -101,6 +102,16 @@ describe.each(DATABASES)('bots on $name', ({ name, skip }) => {
     expect(JSON.stringify(broken)).not.toContain('secret/path');
     const hang = (await execute(app, { task_type: 'hang', context: {} })).body;
     expect(hang).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
+  });
+
+  it.skipIf(skip)('ends a task its worker gave up on as failed, with a clear error, instead of pending until its TTL', async () => {
+    const app = `giveup-${randomUUID().slice(0, 6)}`;
+    const taskId = randomUUID();
+    const requested = newEvent('bot.task.requested', app, { task_id: taskId, task_type: 'echo', context: {}, expires_at: new Date(Date.now() + 60_000).toISOString() }, new Date(), taskId);
+    const worker = bots.workers(mayfly.services)[0]!;
+    await worker.giveUp!({ seq: 1, subject: botSubject(app, taskId, 'requested'), event: requested, deliveryCount: worker.maxDeliver }, new Error('kept failing'));
+    const res = await rest(`/bots/tasks/${taskId}`, { headers: { 'X-App-ID': app } });
+    expect(await res.json()).toMatchObject({ task_id: taskId, status: 'failed', error: { code: 'WORKER_FAILED' } });
   });
 
   it.skipIf(skip)('refuses an unknown task_type with 400 listing the known ones, and a context that does not fit', async () => {
