@@ -64,6 +64,37 @@ describe('registered tenancy on two instances (postgres)', () => {
     expect((await call(b, 'rot-app', fresh)).status).toBe(200);
   });
 
+  it.skipIf(pgSkip)('ends an app’s open live subscriptions on every instance within a second of its key being rotated, or its removal', async () => {
+    const { key } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'live.app' }, admin))).json()) as { key: string };
+    await vi.waitFor(async () => expect((await call(b, 'live.app', key)).status).toBe(200));
+    /** An SSE subscription as a browser opens it (app id and key in connectionParams), and when its stream ended. */
+    const subscribe = async (m: Mayfly, k: string) => {
+      const params = encodeURIComponent(JSON.stringify({ app_id: 'live.app', app_key: k }));
+      const res = await m.app!.request(`/trpc/bots.onUpdate?connectionParams=${params}`, { headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const ended = (async () => {
+        while (!(await reader.read()).done);
+        return Date.now();
+      })();
+      return { ended };
+    };
+    const onA = await subscribe(a, key);
+    const onB = await subscribe(b, key);
+    await new Promise((r) => setTimeout(r, 300)); // both streaming
+    const rotatedAt = Date.now();
+    const rotated = await a.app!.request('/api/v1/admin/tenants/live.app/rotate-key', { method: 'POST', headers: admin });
+    expect(rotated.status).toBe(200);
+    const { key: fresh } = (await rotated.json()) as { key: string };
+    expect((await onA.ended) - rotatedAt).toBeLessThan(1_000);
+    expect((await onB.ended) - rotatedAt).toBeLessThan(1_000);
+    // The new key subscribes again; removing the app ends that stream too.
+    const again = await subscribe(b, fresh);
+    const removedAt = Date.now();
+    expect((await a.app!.request('/api/v1/admin/tenants/live.app', { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect((await again.ended) - removedAt).toBeLessThan(1_000);
+  });
+
   it.skipIf(pgSkip)('purges every trace of an app from streams and tables', async () => {
     const { key } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'gone.app' }, admin))).json()) as { key: string };
     const h = { 'X-App-ID': 'gone.app', Authorization: `Bearer ${key}` };

@@ -10,6 +10,7 @@ import { describeError, errorResponse } from './errors.ts';
 import { apiCalls } from './middleware/api-calls.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
+import { liveSubscriptions } from './middleware/live-subscriptions.ts';
 import { databaseCounter, memoryCounter } from './middleware/rate-counters.ts';
 import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
 import { requestLog, requestLogger } from './middleware/request-log.ts';
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps) {
   // One process (embedded PGlite) counts in memory; a deployment of several shares Postgres.
   const limits = { counter: services.db.kind === 'pg' ? databaseCounter(services.db) : memoryCounter(), configured: config.RATE_LIMITS, now: services.now };
   const routes = restRoutes(appRouter);
+  const procedureTypes = new Map(Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>).map(([name, p]) => [name, p._def.type]));
   const context = procedureContext(services, log);
   const app = new Hono();
 
@@ -56,9 +58,11 @@ export function createApp(deps: AppDeps) {
   }
   app.use(bodyLimit(config.BODY_LIMIT_BYTES));
   app.use(apiCalls(routes));
+  const isSubscription = (p: string) => procedureTypes.get(p) === 'subscription';
   for (const api of [TRPC_PREFIX, REST_PREFIX]) {
-    app.use(`${api}/*`, tenantGate(admission), appRateLimit({ ...limits, tenants: services.tenants, log }), idempotency(services.db, services.now));
+    app.use(`${api}/*`, tenantGate(admission, isSubscription), appRateLimit({ ...limits, tenants: services.tenants, log }), idempotency(services.db, services.now));
   }
+  app.use(`${TRPC_PREFIX}/*`, liveSubscriptions({ perApp: config.SSE_MAX_PER_APP, tenants: services.tenants, isSubscription }));
 
   app.get('/', (c) => c.json({ name: 'mayfly', version: VERSION, docs: '/docs', openapi: '/openapi.json', health: '/health' }));
   app.get('/health', addressRateLimit(limits, 'health'), (c) => c.json({ status: 'ok' }));

@@ -71,6 +71,12 @@ export const ConfigSchema = z
       .default('')
       .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    SSE_MAX_PER_APP: z.coerce.number().int().positive().default(20),
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean)),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // iOS: APNs token auth (ios.notify) and StoreKit 2 verification (ios.validateReceipt).
     APNS_KEY_FILE: optionalString,
