@@ -91,6 +91,14 @@ export class TenantRegistry {
     return this.#view.get(appId);
   }
 
+  /**
+   * An app's label in metrics: its id when it is registered, else `other`. Series per app exist
+   * only for apps an operator registered; an id anyone can make up never adds one.
+   */
+  metricsLabel(appId: string): string {
+    return this.#view.has(appId) ? appId : 'other';
+  }
+
   list(): TenantRecord[] {
     return [...this.#view.values()].sort((a, b) => a.appId.localeCompare(b.appId));
   }

@@ -7,6 +7,7 @@ import { capturingLogger, jsonRequest, startTestMayfly } from './support/mayfly.
 import { startTestNats } from './support/nats.ts';
 
 const ADMIN = 'admin-token-for-tenancy-tests-0123';
+const METRICS = 'metrics-token-for-tenancy-tests';
 const admin = { Authorization: `Bearer ${ADMIN}` };
 const pgSkip = DATABASES.find((d) => d.name === 'postgres')!.skip;
 
@@ -21,7 +22,7 @@ describe('registered tenancy on two instances (postgres)', () => {
     if (pgSkip) return;
     nats = await startTestNats();
     database = await testDatabaseUrl('postgres');
-    const env = { NATS_URL: nats.url, DATABASE_URL: database.url, TENANCY: 'registered', ADMIN_TOKEN: ADMIN };
+    const env = { NATS_URL: nats.url, DATABASE_URL: database.url, TENANCY: 'registered', ADMIN_TOKEN: ADMIN, METRICS_TOKEN: METRICS };
     a = await startTestMayfly(env, { log: logs.log });
     b = await startTestMayfly({ ...env, ROLE: 'api' }, { log: logs.log });
   });
@@ -51,6 +52,22 @@ describe('registered tenancy on two instances (postgres)', () => {
     expect(listed.items.map((t) => t.app_id)).toContain('com.example.reg');
     expect(JSON.stringify(listed)).not.toMatch(/key_hash|mfk_/);
     expect(logs.text()).not.toContain(key);
+  });
+
+  it.skipIf(pgSkip)('gives registered apps metrics series of their own, behind METRICS_TOKEN', async () => {
+    const { key } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'metered.app' }, admin))).json()) as { key: string };
+    expect((await call(a, 'metered.app', key)).status).toBe(200);
+    expect((await call(a, 'stranger.app', key)).status).toBe(401);
+    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong-token-of-some-length' }, { Authorization: `Basic ${METRICS}` }]) {
+      const refused = await a.app!.request('/metrics', { headers });
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    }
+    const res = await a.app!.request('/metrics', { headers: { Authorization: `Bearer ${METRICS}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/mayfly_http_requests_total\{tenant="metered.app",procedure="drafts.list",status="200"\} 1/);
+    expect(text).not.toContain('stranger.app');
   });
 
   it.skipIf(pgSkip)('stops the old key at once on every instance when it is rotated', async () => {

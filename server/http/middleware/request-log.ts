@@ -6,10 +6,15 @@ import '../variables.ts';
 /** Paths outside the API that get their own metrics label; everything else unknown is `other`. */
 const ROUTE_LABELS = new Set(['/', '/health', '/metrics', '/openapi.json', '/docs']);
 
-/** The metrics and log label of a request: the procedures it calls, or its route. */
-export function procedureLabel(c: Context): string {
+/**
+ * The label of a request, from a closed set whatever a client sends: a procedure of the API,
+ * `batch` for a tRPC batch, a route outside the API, or `other` (a junk path must not make a
+ * new metrics series).
+ */
+export function procedureLabel(c: Context, procedures: ReadonlySet<string>): string {
   const calls = c.get('calls');
-  if (calls.length > 0) return calls.join(',');
+  if (calls.length > 1) return 'batch';
+  if (calls.length === 1) return procedures.has(calls[0]!) ? calls[0]! : 'other';
   return ROUTE_LABELS.has(c.req.path) ? c.req.path : 'other';
 }
 
@@ -26,9 +31,11 @@ export function requestLogger(c: Context, base: Logger): Logger {
 /**
  * The access log and request metrics: one JSON line per request with its id, tenant,
  * procedure, status and duration (never a body), and the request counter and latency
- * histogram. Responses built by the tRPC and REST handlers get `X-Request-ID` here.
+ * histogram. Responses built by the tRPC and REST handlers get `X-Request-ID` here. Metrics
+ * labels come from closed sets: known procedures (else `other`), and a tenant only where
+ * `tenantLabel` names it (registered apps), so no client can grow the series.
  */
-export function requestLog(deps: { log: Logger; metrics: Metrics }): MiddlewareHandler {
+export function requestLog(deps: { log: Logger; metrics: Metrics; procedures: ReadonlySet<string>; tenantLabel: (tenant: string) => string }): MiddlewareHandler {
   const { log, metrics } = deps;
   return async (c, next) => {
     const started = performance.now();
@@ -38,15 +45,15 @@ export function requestLog(deps: { log: Logger; metrics: Metrics }): MiddlewareH
     c.res.headers.set('X-Request-ID', c.get('requestId'));
     const seconds = (performance.now() - started) / 1000;
     const tenant = c.get('tenant') ?? '-';
-    const procedure = procedureLabel(c);
-    metrics.httpRequests.inc({ tenant, procedure, status: String(c.res.status) });
+    const procedure = procedureLabel(c, deps.procedures);
+    metrics.httpRequests.inc({ tenant: tenant === '-' ? tenant : deps.tenantLabel(tenant), procedure, status: String(c.res.status) });
     metrics.httpDuration.observe({ procedure }, seconds);
     log.info(
       {
         request_id: c.get('requestId'),
         tenant,
         method: c.req.method,
-        path: c.req.path,
+        path: c.req.path.slice(0, 200),
         procedure,
         status: c.res.status,
         duration_ms: Math.round(seconds * 10_000) / 10,

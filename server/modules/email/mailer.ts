@@ -15,6 +15,8 @@ export class RetryLater extends Error {
 export interface MailerDeps {
   config: Config;
   metrics: Metrics;
+  /** An app's metrics label (its id only when registered). */
+  tenantLabel: (appId: string) => string;
   log: Logger;
   now: () => Date;
   transport?: MailTransport;
@@ -75,7 +77,7 @@ export function mailerWorker(deps: MailerDeps): Worker {
       }
       const outcome = { tenant, email_id: emailId, transport: transport.kind, attempt: item.deliveryCount };
       if (result.ok) {
-        metrics.emailSent.inc({ tenant });
+        metrics.emailSent.inc({ tenant: deps.tenantLabel(tenant) });
         log.info({ ...outcome, outcome: 'sent', status: result.status }, 'email sent');
         return;
       }
@@ -85,7 +87,7 @@ export function mailerWorker(deps: MailerDeps): Worker {
         throw new RetryLater(`${result.reason}; retrying`);
       }
       const reason = result.retryable ? 'gave_up' : 'rejected';
-      metrics.emailFailed.inc({ tenant, reason });
+      metrics.emailFailed.inc({ tenant: deps.tenantLabel(tenant), reason });
       log.warn({ ...outcome, outcome: 'failed', reason, status: result.status, detail: result.reason }, 'email failed');
     },
   };
