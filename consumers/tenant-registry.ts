@@ -9,6 +9,8 @@ export interface TenantRecord {
   appId: string;
   keyHash: string;
   rateLimits: RateLimits | undefined;
+  /** The Apple bundle ids the app owns (APNs topics, receipts it may verify). */
+  bundleIds: readonly string[];
   registeredAt: string;
 }
 
@@ -20,9 +22,17 @@ export function evolveTenants(view: Map<string, TenantRecord>, event: TenantEven
         appId: event.data.app_id,
         keyHash: event.data.key_hash,
         rateLimits: event.data.rate_limits,
+        bundleIds: event.data.bundle_ids ?? [],
         registeredAt: event.occurred_at,
       });
       return;
+    case 'tenant.updated': {
+      const t = view.get(event.data.app_id);
+      if (!t) return;
+      const { rate_limits: rateLimits, bundle_ids: bundleIds } = event.data;
+      view.set(t.appId, { ...t, ...(rateLimits === undefined ? {} : { rateLimits }), ...(bundleIds === undefined ? {} : { bundleIds }) });
+      return;
+    }
     case 'tenant.key_rotated': {
       const t = view.get(event.data.app_id);
       if (t) view.set(t.appId, { ...t, keyHash: event.data.key_hash });

@@ -11,7 +11,7 @@ import { replayCommand } from './commands/replay.ts';
 import { s3LifecycleCommand } from './commands/s3-lifecycle.ts';
 import { streamsCommand } from './commands/streams.ts';
 import { tailCommand } from './commands/tail.ts';
-import { tenantsAddCommand, tenantsListCommand, tenantsRemoveCommand, tenantsRotateCommand } from './commands/tenants.ts';
+import { tenantsAddCommand, tenantsListCommand, tenantsRemoveCommand, tenantsRotateCommand, tenantsUpdateCommand } from './commands/tenants.ts';
 import { openOps, type Ops } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -134,8 +134,17 @@ tenants
   .description('register an app and print its key (shown once)')
   .argument('<app_id>')
   .option('--rate-limits <json>', 'its own limits, e.g. \'{"bots.execute": "60/min"}\'')
+  .option('--bundle-ids <ids>', 'the Apple bundle ids it owns, comma-separated (APNs topics, receipts it verifies)')
   .option(...json)
-  .action(run((ops, id: string, o: { rateLimits?: string; json?: boolean }) => tenantsAddCommand(ops, id, o)));
+  .action(run((ops, id: string, o: { rateLimits?: string; bundleIds?: string; json?: boolean }) => tenantsAddCommand(ops, id, o)));
+tenants
+  .command('update')
+  .description("change an app's rate limits or bundle ids (what is given replaces; the rest stays)")
+  .argument('<app_id>')
+  .option('--rate-limits <json>', 'its own limits; \'{}\' returns it to the defaults')
+  .option('--bundle-ids <ids>', "the Apple bundle ids it owns, comma-separated; '' removes them all")
+  .option(...json)
+  .action(run((ops, id: string, o: { rateLimits?: string; bundleIds?: string; json?: boolean }) => tenantsUpdateCommand(ops, id, o)));
 tenants
   .command('rotate')
   .description('give an app a new key (printed once); the old one stops working at once')
