@@ -1,14 +1,35 @@
 import { defineConfig } from 'vitest/config';
 
+/** Files that measure time under load: they run one at a time, after everything else. */
+const ALONE = '**/*.alone.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.data/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file starts its own nats-server and databases; two at a time fits two cores.
     pool: 'forks',
-    maxWorkers: 2,
-    fileParallelism: true,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['**/*.test.ts'],
+          exclude: ['node_modules/**', '.data/**', ALONE],
+          // Each file starts its own nats-server and databases; two at a time fits two cores.
+          maxWorkers: 2,
+          fileParallelism: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'alone',
+          include: [ALONE],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

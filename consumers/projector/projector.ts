@@ -59,6 +59,8 @@ export class Projector {
   ) {
     this.#batchSize = deps.batchSize ?? 1000;
     this.#stream = STREAMS[projection.stream].name;
+    // The projection's counters exist from the start, at 0, whatever it has seen.
+    for (const counter of [deps.metrics.eventsApplied, deps.metrics.projectionParked, deps.metrics.eventsInvalid]) counter.inc({ projection: projection.name }, 0);
   }
 
   /** Starts projecting (again, after a stop) whenever this process holds the projection's lease. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EVENTS } from '@mayfly/contracts';
 
 /** The service's Prometheus metrics, one registry per process (tests build their own). */
 export function createMetrics() {
@@ -7,7 +8,7 @@ export function createMetrics() {
   // Replays run in the ops CLI, which nobody scrapes: their progress is read from `replay_runs`
   // at scrape time, through whatever the composition root plugs in here.
   const replayFeed: { read?: () => Promise<ReplayProgress[]> } = {};
-  return {
+  const metrics = {
     registry,
     replayFeed,
     replayEvents: new Counter({
@@ -129,6 +130,9 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+  // Every event type's series from the start (a closed set: the catalog).
+  for (const [type, { stream }] of Object.entries(EVENTS)) metrics.eventsPublished.inc({ stream, type }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

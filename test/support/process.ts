@@ -40,10 +40,15 @@ export async function spawnMayfly(env: Record<string, string>, command = ['node'
   );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line within 30 s:\n${out}`)), 30_000);
+    let found = false;
     child.stdout.on('data', (d: string) => {
+      // Scanned for the port until it is found, then only kept: a busy service logs a line per request.
+      const from = Math.max(0, out.length - 64);
       out += d;
-      const m = /mayfly listening on :(\d+)/.exec(out);
+      if (found) return;
+      const m = /mayfly listening on :(\d+)/.exec(out.slice(from));
       if (m) {
+        found = true;
         clearTimeout(timer);
         resolve(Number(m[1]));
       }

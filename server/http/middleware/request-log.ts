@@ -6,6 +6,9 @@ import '../variables.ts';
 /** Paths outside the API that get their own metrics label; everything else unknown is `other`. */
 const ROUTE_LABELS = new Set(['/', '/health', '/metrics', '/openapi.json', '/docs']);
 
+/** Registries whose latency series are already in place (several apps may share one in tests). */
+const primed = new WeakSet<Metrics>();
+
 /**
  * The label of a request, from a closed set whatever a client sends: a procedure of the API,
  * `batch` for a tRPC batch, a route outside the API, or `other` (a junk path must not make a
@@ -37,6 +40,12 @@ export function requestLogger(c: Context, base: Logger): Logger {
  */
 export function requestLog(deps: { log: Logger; metrics: Metrics; procedures: ReadonlySet<string>; tenantLabel: (tenant: string) => string }): MiddlewareHandler {
   const { log, metrics } = deps;
+  // Every label the latency histogram can have, present from the start: the series a scrape
+  // sees do not change with the traffic.
+  if (!primed.has(metrics)) {
+    primed.add(metrics);
+    for (const procedure of [...deps.procedures, ...ROUTE_LABELS, 'batch', 'other']) metrics.httpDuration.zero({ procedure });
+  }
   return async (c, next) => {
     const started = performance.now();
     c.set('tenant', null);
