@@ -19,3 +19,23 @@ export async function rowsHolding(db: Database, needle: string): Promise<number>
   }
   return n;
 }
+
+/** Raw messages of `stream` (subjects and payloads, read with an ordered consumer) whose subject or body contains `needle`. */
+export async function messagesHolding(broker: Broker, stream: string, needle: string): Promise<{ seq: number; subject: string }[]> {
+  const { state } = await broker.jsm.streams.info(stream);
+  if (state.messages === 0) return [];
+  const consumer = await broker.js.consumers.get(stream);
+  const found: { seq: number; subject: string }[] = [];
+  for (let seen = 0; seen < state.messages; ) {
+    const batch = await consumer.fetch({ max_messages: 500, expires: 2_000 });
+    let got = 0;
+    for await (const m of batch) {
+      got++;
+      if (m.subject.includes(needle) || new TextDecoder().decode(m.data).includes(needle)) found.push({ seq: m.seq, subject: m.subject });
+      if (m.seq >= state.last_seq) break;
+    }
+    if (got === 0) break;
+    seen += got;
+  }
+  return found;
+}

@@ -17,7 +17,7 @@ import type { Services } from '../../trpc/context.ts';
 import { MayflyError, badRequest, notFound } from '../../platform/errors.ts';
 import { zodDetails } from '../../trpc/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
-import { newId } from '../../platform/events/ids.ts';
+import { newId, withIdSeed } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { botOutputsProjection } from './projection/index.ts';
 import { taskFromEvent } from './task-view.ts';
@@ -59,13 +59,17 @@ export const botsRouter = router({
         const now = s.now();
         const taskId = newId();
         const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
+        // What BOTS keeps of the context: itself, or the reference a handler keeps instead. Ids
+        // made here are derived from the task, as the worker's are: a retried request queues nothing twice.
+        const keep = handler.keep?.bind(handler);
+        const kept = keep ? ((await withIdSeed(`bot:${taskId}`, () => keep(context.data, { taskId, tenant: ctx.tenant }))).value as Record<string, unknown>) : input.context;
         const requested = newEvent(
           'bot.task.requested',
           ctx.tenant,
           {
             task_id: taskId,
             task_type: input.task_type,
-            context: input.context,
+            context: kept,
             expires_at: expiresAt,
             ...(input.notify_registration_id ? { notify_registration_id: input.notify_registration_id } : {}),
           },

@@ -31,7 +31,7 @@ export async function runTask(
   limits: RunLimits,
   stop?: AbortSignal,
 ): Promise<Outcome> {
-  const parsed = handler.context.safeParse(rawContext);
+  const parsed = (handler.kept ?? handler.context).safeParse(rawContext);
   if (!parsed.success) return { ok: false, error: { code: 'INVALID_CONTEXT', message: 'the task context does not fit its handler' } };
   const policy = wrap(
     retry(handleType(TransientError), {
