@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { STREAMS, tenantToken } from '@mayfly/contracts';
+import { rollupSubject, STREAMS, tenantToken } from '@mayfly/contracts';
+import { newEvent } from '../server/platform/events/publisher.ts';
+import { messagesHolding, rowsHolding } from './support/inspect.ts';
 import type { Mayfly } from '../server/runtime/start.ts';
 import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
@@ -112,28 +114,53 @@ describe('registered tenancy on two instances (postgres)', () => {
     expect((await again.ended) - removedAt).toBeLessThan(1_000);
   });
 
-  it.skipIf(pgSkip)('purges every trace of an app from streams and tables', async () => {
-    const { key } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'gone.app' }, admin))).json()) as { key: string };
-    const h = { 'X-App-ID': 'gone.app', Authorization: `Bearer ${key}` };
-    expect((await a.app!.request('/api/v1/drafts', jsonRequest('POST', { content: 'to be erased' }, h))).status).toBe(201);
-    expect((await a.app!.request('/api/v1/bots/execute', jsonRequest('POST', { task_type: 'echo', context: { x: 1 } }, h))).status).toBe(200);
-    await a.app!.request('/api/v1/drafts', { headers: h }); // projected
-    const del = await a.app!.request('/api/v1/admin/tenants/gone.app?purge=true', { method: 'DELETE', headers: admin });
+  it.skipIf(pgSkip)('purges every trace of an app, exactly: streams (ROLLUPS and TENANTS too), every table, idempotency records, metrics series; a neighbour whose id differs by one character keeps all of its', async () => {
+    // `_` is a wildcard for LIKE: the neighbour's id would match the purged app's as a pattern.
+    const [gone, near] = ['gone_x.app', 'gone.x.app'];
+    const keys: Record<string, string> = {};
+    for (const app of [gone, near]) {
+      keys[app] = ((await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: app }, admin))).json()) as { key: string }).key;
+    }
+    const write = async (app: string) => {
+      const h = { 'X-App-ID': app, Authorization: `Bearer ${keys[app]!}` };
+      const draft = await a.app!.request('/api/v1/drafts', jsonRequest('POST', { content: `secret of ${app}` }, { ...h, 'Idempotency-Key': `k-${app}` }));
+      expect(draft.status).toBe(201);
+      const { id } = (await draft.json()) as { id: string };
+      expect((await a.app!.request('/api/v1/bots/execute', jsonRequest('POST', { task_type: 'echo', context: { x: app } }, h))).status).toBe(200);
+      const { code } = (await (await a.app!.request('/api/v1/affiliate/generate', jsonRequest('POST', { session_id: 's' }, h))).json()) as { code: string };
+      expect((await a.app!.request('/api/v1/affiliate/conversion', jsonRequest('POST', { code, event: 'signup' }, h))).status).toBe(200);
+      await a.services.events.publish(
+        newEvent('rollup.daily', app, { code: code.toUpperCase(), event: 'signup', day: '2026-01-01', count: 1, value_sum: '0' }, new Date()),
+        rollupSubject(app, '2026-01-01', code.toUpperCase(), 'signup'),
+      );
+      // A deleted draft queues a purge of its subject.
+      expect((await a.app!.request(`/api/v1/drafts/${id}`, { method: 'DELETE', headers: h })).status).toBe(200);
+      await a.app!.request('/api/v1/drafts', { headers: h }); // projected
+      await a.db.query("INSERT INTO replay_runs (projection, stream, app_id, shadow, from_seq, status) VALUES ('drafts', 'DRAFTS', $1, 'x', 1, 'finished')", [app]);
+    };
+    await write(gone);
+    await write(near);
+    const queuedOf = async (app: string) => (await a.db.query("SELECT 1 FROM purge_queue WHERE split_part(subject, '.', 2) = $1", [tenantToken(app)])).length;
+    const nearBefore = { queued: await queuedOf(near), rows: await rowsHolding(a.db, near) };
+    expect(nearBefore.queued).toBeGreaterThan(0);
+    const metricsOf = async () => (await a.app!.request('/metrics', { headers: { Authorization: `Bearer ${METRICS}` } })).text();
+    expect(await metricsOf()).toContain(`tenant="${gone}"`);
+
+    const del = await a.app!.request(`/api/v1/admin/tenants/${gone}?purge=true`, { method: 'DELETE', headers: admin });
     expect(await del.json()).toEqual({ deleted: true });
-    expect((await call(a, 'gone.app', key)).status).toBe(401);
-    const token = tenantToken('gone.app');
+    expect((await call(a, gone, keys[gone])).status).toBe(401);
     for (const spec of Object.values(STREAMS)) {
-      const filter = spec.name === 'TENANTS' ? `tenants.${token}` : `${spec.prefix}.${token}.>`;
-      const info = await a.broker.jsm.streams.info(spec.name, { subjects_filter: filter });
-      expect(Object.keys(info.state.subjects ?? {}), spec.name).toEqual([]);
+      expect(await messagesHolding(a.broker, spec.name, tenantToken(gone)), spec.name).toEqual([]);
+      expect(await messagesHolding(a.broker, spec.name, `secret of ${gone}`), spec.name).toEqual([]);
     }
-    const tables = await a.db.query<{ table_name: string }>(
-      "SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant' AND table_schema = current_schema()",
-    );
-    expect(tables.length).toBeGreaterThan(2);
-    for (const { table_name } of tables) {
-      expect(await a.db.query(`SELECT 1 FROM "${table_name}" WHERE tenant = 'gone.app'`), table_name).toHaveLength(0);
-    }
+    // No row of any table names it, in whatever column; the idempotency record went with them.
+    expect(await rowsHolding(a.db, gone)).toBe(0);
+    expect(await rowsHolding(a.db, tenantToken(gone))).toBe(0);
+    await vi.waitFor(async () => expect(await metricsOf()).not.toContain(gone));
+    await vi.waitFor(async () => expect(await (await b.app!.request('/metrics', { headers: { Authorization: `Bearer ${METRICS}` } })).text()).not.toContain(gone));
+    // The neighbour lost nothing.
+    expect({ queued: await queuedOf(near), rows: await rowsHolding(a.db, near) }).toEqual(nearBefore);
+    expect(await messagesHolding(a.broker, 'ROLLUPS', tenantToken(near))).toHaveLength(1);
     expect((await a.app!.request('/api/v1/admin/tenants/never.was', { method: 'DELETE', headers: admin })).status).toBe(404);
   });
 });

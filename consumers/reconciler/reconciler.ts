@@ -31,6 +31,8 @@ export interface ReconcilerDeps {
   log: Logger;
   metrics: Metrics;
   tables: ExpiringTable[];
+  /** Tables of records deleted once `expires_at` has passed (default: the core ones). */
+  records?: readonly string[];
   holder: string;
   now: () => Date;
   /** Rows deleted per statement: each batch is its own short transaction. */
@@ -80,7 +82,7 @@ export class Reconciler {
     report.rows.parked_events = { expired: 0, source_gone: parked };
     // Stored idempotent responses whose items' time has passed (the record, without them, stays 24 h).
     report.rows.idempotent_responses = { expired: await expireResponses(db, started), source_gone: 0 };
-    for (const table of PLAIN_EXPIRING_TABLES) {
+    for (const table of this.deps.records ?? PLAIN_EXPIRING_TABLES) {
       const [gone] = await db.query<{ n: number }>(
         `WITH gone AS (DELETE FROM ${table} WHERE expires_at <= $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
         [started.toISOString()],
@@ -99,7 +101,9 @@ export class Reconciler {
       report.duration_ms,
       JSON.stringify(report),
     ]);
+    // Run histories are bounded: the last 500 reconciler runs, the last 500 ended replays.
     await db.query('DELETE FROM reconciler_runs WHERE id <= (SELECT max(id) - 500 FROM reconciler_runs)');
+    await db.query("DELETE FROM replay_runs WHERE status <> 'running' AND id <= (SELECT max(id) - 500 FROM replay_runs)");
     log.info({ component: 'reconciler', ...report }, 'reconciled');
     return report;
   }

@@ -99,6 +99,8 @@ export const RollupDailyEvent = eventEnvelope(
     day: Day,
     count: z.number().int().nonnegative(),
     value_sum: DecimalText,
+    /** When this total is dropped (ROLLUP_RETENTION_DAYS after it was sealed); seals made before it existed have none. */
+    expires_at: z.iso.datetime().optional(),
   }),
 );
 export type ConversionRecordedEvent = z.infer<typeof ConversionRecordedEvent>;

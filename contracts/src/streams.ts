@@ -13,7 +13,8 @@ export type RetentionSetting =
   | 'DRAFT_MAX_TTL_SECONDS'
   | 'APNS_TOKEN_TTL_SECONDS'
   | 'STORAGE_OBJECT_TTL_SECONDS'
-  | 'CONVERSION_RETENTION_DAYS';
+  | 'CONVERSION_RETENTION_DAYS'
+  | 'ROLLUP_RETENTION_DAYS';
 
 export interface StreamSpec {
   /** Stream name in JetStream. */
@@ -46,7 +47,7 @@ export const STREAMS = {
   ROLLUPS: {
     name: 'ROLLUPS',
     prefix: 'rollups',
-    retention: { kind: 'forever' },
+    retention: { kind: 'max_age', setting: 'ROLLUP_RETENTION_DAYS' },
     holds: 'daily aggregate counts',
   },
   DEVICES: {

@@ -12,7 +12,7 @@ import { printJson, table } from '../format.ts';
 export async function reconcileCommand(ops: Ops, o: { json?: boolean }): Promise<void> {
   const db = await ops.db('reconcile');
   const broker = await ops.broker();
-  const reconciler = new Reconciler({ db, broker, log: ops.log, metrics: createMetrics(), tables: catalog.expiring, holder: `ops:${ops.holder}`, now: ops.now });
+  const reconciler = new Reconciler({ db, broker, log: ops.log, metrics: createMetrics(), tables: catalog.expiring, records: catalog.expiringRecords, holder: `ops:${ops.holder}`, now: ops.now });
   const report = await reconciler.runOnce();
   if (o.json) return printJson(report);
   console.log(`reconciled in ${report.duration_ms} ms`);

@@ -1,7 +1,7 @@
 import type { AnyRouter } from '@trpc/server';
 import type { LeaderJob } from '../../consumers/jobs/leader-job.ts';
 import type { Projection } from '../../consumers/projection/projection.ts';
-import type { ExpiringTable } from '../../consumers/reconciler/expiring-table.ts';
+import { PLAIN_EXPIRING_TABLES, type ExpiringTable } from '../../consumers/reconciler/expiring-table.ts';
 import type { Worker } from '../../consumers/worker.ts';
 import type { MigrationSource } from '../platform/db/migrate.ts';
 import type { PurgeHook, Services } from '../trpc/context.ts';
@@ -22,6 +22,11 @@ export interface Module<N extends string = string, R extends AnyRouter = AnyRout
   projections: readonly Projection[];
   /** Tables whose rows the reconciler hard-deletes at their TTL. */
   expiring: readonly ExpiringTable[];
+  /**
+   * Tables of records the reconciler deletes once their `expires_at` has passed, and nothing
+   * else: aggregates and ledgers (sealed totals, receipt counts, the names a cap counts).
+   */
+  expiringRecords?: readonly string[];
   /** The module's tables, as versioned SQL files. */
   migrations?: MigrationSource;
   /** Periodic work, run by whichever consumer process holds the job's lease. */
@@ -89,6 +94,8 @@ export function catalogOf(modules: readonly AnyModule[]) {
     modules,
     projections: modules.flatMap((m) => m.projections),
     expiring: modules.flatMap((m) => m.expiring),
+    /** Core tables of short-lived records (idempotency, rate windows), then each module's. */
+    expiringRecords: [...PLAIN_EXPIRING_TABLES, ...modules.flatMap((m) => m.expiringRecords ?? [])],
     /** Core tables first, then each module's. */
     migrations: [{ module: 'core', dir: new URL('../platform/db/migrations/', import.meta.url) }, ...modules.flatMap((m) => (m.migrations ? [m.migrations] : []))],
     purgeHooks: modules.flatMap((m) => (m.purgeTenant ? [m.purgeTenant] : [])),

@@ -40,6 +40,13 @@ export const ConfigSchema = z
     APNS_TOKEN_TTL_SECONDS: seconds(3_600),
     STORAGE_OBJECT_TTL_SECONDS: seconds(86_400),
     CONVERSION_RETENTION_DAYS: seconds(30),
+    // Aggregates (sealed daily totals, receipt counts): how long a day's totals are kept. A
+    // fraction of a day is allowed (tests).
+    ROLLUP_RETENTION_DAYS: z.coerce.number().positive().max(36_500).default(400),
+    // Caps per app on the distinct referral codes and event names it has counts of: aggregates
+    // of free-form names must not grow without bound.
+    AFFILIATE_MAX_CODES_PER_APP: z.coerce.number().int().positive().default(10_000),
+    AFFILIATE_MAX_EVENTS_PER_APP: z.coerce.number().int().positive().default(100),
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
     WORKER_ACK_WAIT_SECONDS: seconds(30),
     BOT_HANDLER_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),

@@ -145,3 +145,13 @@ export interface ReplayProgress {
   /** Progress of its latest replay, 0..1. */
   ratio: number;
 }
+
+/**
+ * Drops every series labelled with this app (an app removed from the registry): per-app
+ * series exist only for registered apps, and go with the registration.
+ */
+export async function forgetTenantSeries(metrics: Metrics, appId: string): Promise<void> {
+  for (const counter of [metrics.httpRequests, metrics.emailSent, metrics.emailFailed] as Counter<string>[]) {
+    for (const { labels } of (await counter.get()).values) if (labels.tenant === appId) counter.remove(labels as Record<string, string>);
+  }
+}

@@ -15,7 +15,7 @@ import { migrate } from '../platform/db/migrate.ts';
 import { openDatabase } from '../platform/db/open.ts';
 import { EventPublisher } from '../platform/events/publisher.ts';
 import type { Logger } from '../platform/logger.ts';
-import { createMetrics, type Metrics } from '../platform/metrics.ts';
+import { createMetrics, forgetTenantSeries, type Metrics } from '../platform/metrics.ts';
 import { connectBroker, type Broker } from '../platform/nats/connect.ts';
 import { startNatsServer, type EmbeddedNats } from '../platform/nats/embedded-server.ts';
 import { provisionStreams, type StreamCapabilities } from '../platform/nats/streams.ts';
@@ -94,6 +94,11 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     const tenants = new TenantRegistry(broker, log);
     await tenants.start();
     cleanups.push(async () => tenants.stop());
+    // An app's metrics series go with its registration, on every instance.
+    const forget = tenants.onChange((event) => {
+      if (event.type === 'tenant.removed') void forgetTenantSeries(metrics, event.data.app_id);
+    });
+    cleanups.push(async () => forget());
 
     const tracker = new CheckpointTracker(broker.nc, db);
     tracker.start();
@@ -127,7 +132,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
         projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));
       }
       const workers = catalog.modules.flatMap((m) => m.workers?.(services) ?? []).map((w) => new WorkerRunner(w, { broker, log }));
-      reconciler = new Reconciler({ db, broker, log, metrics, tables: catalog.expiring, holder, now });
+      reconciler = new Reconciler({ db, broker, log, metrics, tables: catalog.expiring, records: catalog.expiringRecords, holder, now });
       const jobs = [reconciler.job(config.RECONCILE_INTERVAL_SECONDS * 1000), ...catalog.modules.flatMap((m) => m.jobs?.(services) ?? [])].map(
         (job) => new LeaderJobRunner(job, { leases, leaseTtlMs, holder, log }),
       );

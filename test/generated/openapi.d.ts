@@ -131,7 +131,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Count a conversion for a referral code */
+        /**
+         * Count a conversion for a referral code
+         * @description 422: the code is not one of this app, or the app already has counts of AFFILIATE_MAX_CODES_PER_APP codes or AFFILIATE_MAX_EVENTS_PER_APP event names and this one is new (places free up as old totals expire).
+         */
         post: operations["affiliateConversion"];
         delete?: never;
         options?: never;

@@ -14,7 +14,8 @@ export async function rowsHolding(db: Database, needle: string): Promise<number>
   );
   let n = 0;
   for (const { table_name } of tables) {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1`, [`%${needle}%`]);
+    // strpos, not LIKE: `_` and `%` in app ids are wildcards to LIKE.
+    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE strpos(t::text, $1) > 0`, [needle]);
     n += row!.n;
   }
   return n;

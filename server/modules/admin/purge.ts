@@ -10,9 +10,11 @@ export interface PurgeReport {
 
 /**
  * Erases every trace of an app that Mayfly holds: its messages in every stream (purge by
- * subject), its rows in every table that has a `tenant` column (found in the catalog, so a
- * new module's tables are covered without a list to keep), and whatever modules keep
- * elsewhere (their `purgeTenant` hooks, e.g. the bucket prefix).
+ * subject, TENANTS and ROLLUPS included), its rows in every table that has a `tenant` column
+ * (found in the catalog, so a new module's tables are covered without a list to keep) and in
+ * the few that name it otherwise, and whatever modules keep elsewhere (their `purgeTenant`
+ * hooks, e.g. the bucket prefix). Its metrics series go with its registration, on every
+ * instance (see the registry's `tenant.removed`).
  */
 export async function purgeTenant(s: Services, appId: string): Promise<PurgeReport> {
   const token = tenantToken(appId);
@@ -46,8 +48,18 @@ export async function purgeTenant(s: Services, appId: string): Promise<PurgeRepo
       const shadow = table_schema.startsWith('mayfly_replay_');
       if (!shadow || (rows[0]?.n ?? 0) > 0) report.rows[shadow ? `${table_schema}.${table_name}` : table_name] = rows[0]?.n ?? 0;
     }
-    // Queued broker purges of this app are done by the purge above.
-    await tx.query("DELETE FROM purge_queue WHERE subject LIKE '%.' || $1 || '.%'", [token]);
+    // Tables that name the app otherwise than in a `tenant` column, matched exactly (never by
+    // pattern: `_` and `%` are app-id characters for LIKE): queued broker purges of its subjects
+    // (done by the purge above), its rate-limit windows, the replays that rebuilt its rows.
+    const named = [
+      ['purge_queue', "split_part(subject, '.', 2) = $1", token],
+      ['rate_windows', 'starts_with(bucket, $1)', `app:${appId}|`],
+      ['replay_runs', "app_id = $1 AND status <> 'running'", appId],
+    ] as const;
+    for (const [table, where, value] of named) {
+      const rows = await tx.query<{ n: number }>(`WITH gone AS (DELETE FROM ${table} WHERE ${where} RETURNING 1) SELECT count(*)::int AS n FROM gone`, [value]);
+      report.rows[table] = rows[0]?.n ?? 0;
+    }
   });
   for (const hook of s.catalog.purgeHooks) await hook(s, appId);
   return report;

@@ -1,6 +1,7 @@
 import { rollupSubject, STREAMS, type StreamName } from '@mayfly/contracts';
 import type { ReadConsistency } from '../../../consumers/read-side/consistency.ts';
 import type { LeaderJob } from '../../../consumers/jobs/leader-job.ts';
+import type { Config } from '../../platform/config.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { MayflyError } from '../../platform/errors.ts';
 import { newEvent, type EventPublisher } from '../../platform/events/publisher.ts';
@@ -21,6 +22,7 @@ import { pruneSealedCounts, unsealedTotals, type UnsealedTotal } from './project
 export const SEAL_GRACE_MS = 10 * 60_000;
 
 export interface RollupSealerDeps {
+  config: Pick<Config, 'ROLLUP_RETENTION_DAYS'>;
   db: Database;
   broker: Broker;
   events: EventPublisher;
@@ -48,7 +50,7 @@ const PAGE = 500;
 const PUBLISH_CONCURRENCY = 64;
 
 /**
- * Seals the totals of completed days into ROLLUPS (kept for ever) before CONVERSIONS lets
+ * Seals the totals of completed days into ROLLUPS (kept ROLLUP_RETENTION_DAYS) before CONVERSIONS lets
  * their raw events expire, so that history survives both the expiry and a full replay.
  *
  * One `rollup.daily` event per (tenant, code, event, day), on its own subject, published with
@@ -92,11 +94,15 @@ export class RollupSealer {
 
   /** Publishes one seal; false when ROLLUPS already has it (or a newer one). */
   async #seal(t: UnsealedTotal): Promise<boolean> {
-    const data = { code: t.code, event: t.event, day: t.day, count: t.count, value_sum: t.value_sum };
+    const now = this.deps.now();
+    // The total goes ROLLUP_RETENTION_DAYS after it was sealed: its row then (the reconciler),
+    // its message with the stream's max-age of the same length.
+    const expiresAt = new Date(now.getTime() + this.deps.config.ROLLUP_RETENTION_DAYS * 86_400_000).toISOString();
+    const data = { code: t.code, event: t.event, day: t.day, count: t.count, value_sum: t.value_sum, expires_at: expiresAt };
     const id = nameUuid(['rollup.daily', t.tenant, t.day, t.code, t.event, t.count, t.value_sum].join('|'));
     try {
       const ack = await this.deps.events.publish(
-        newEvent('rollup.daily', t.tenant, data, this.deps.now(), id),
+        newEvent('rollup.daily', t.tenant, data, now, id),
         rollupSubject(t.tenant, t.day, t.code, t.event),
         { expectLastSubjectSequence: t.sealed_seq },
       );

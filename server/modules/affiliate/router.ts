@@ -16,6 +16,7 @@ import { newEvent } from '../../platform/events/publisher.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { generateCode, verifyCode } from './code.ts';
 import { utcDay } from './day.ts';
+import { admitNames } from './names.ts';
 import { conversionCountsProjection } from './projection/conversion-counts.ts';
 import { conversionRollupsProjection } from './projection/conversion-rollups.ts';
 import { conversionStats, MAX_STATS_ITEMS } from './projection/queries.ts';
@@ -41,7 +42,16 @@ export const affiliateRouter = router({
 
   conversion: tenantProcedure
     .meta({
-      openapi: { method: 'POST', path: '/affiliate/conversion', tags, summary: 'Count a conversion for a referral code', protect: false },
+      openapi: {
+        method: 'POST',
+        path: '/affiliate/conversion',
+        tags,
+        summary: 'Count a conversion for a referral code',
+        description:
+          '422: the code is not one of this app, or the app already has counts of AFFILIATE_MAX_CODES_PER_APP codes or ' +
+          'AFFILIATE_MAX_EVENTS_PER_APP event names and this one is new (places free up as old totals expire).',
+        protect: false,
+      },
     })
     .input(AffiliateConversionInput)
     .output(AffiliateConversionAccepted)
@@ -50,6 +60,7 @@ export const affiliateRouter = router({
       const code = verifyCode(s.secretKey, ctx.tenant, input.code);
       // Checked before anything is published: a forged code is counted nowhere.
       if (code === null) throw new MayflyError('UNPROCESSABLE_CONTENT', 'the referral code is not valid for this app');
+      await admitNames(s, ctx.tenant, code, input.event);
       const now = s.now();
       const data = { code, event: input.event, value: input.value, day: utcDay(now) };
       await s.events.publish(newEvent('conversion.recorded', ctx.tenant, data, now), conversionSubject(ctx.tenant, code));

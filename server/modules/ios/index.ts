@@ -15,6 +15,7 @@ export const ios = defineModule({
   router: iosRouter,
   projections: [deviceRegistrationsProjection],
   expiring: [{ table: 'device_registrations', stream: 'DEVICES', subject: deviceSubject }],
+  expiringRecords: ['receipt_counts'],
   migrations: { module: 'ios', dir: new URL('./migrations/', import.meta.url) },
   close: closeClients,
 });

@@ -308,7 +308,7 @@ describe.each(DATABASES)('ios on $name', ({ name, skip }) => {
       }
     });
 
-    it.skipIf(skip)('keeps only aggregate counts per product, environment and verdict', async () => {
+    it.skipIf(skip)('keeps only aggregate counts per day, product, environment and verdict, until ROLLUP_RETENTION_DAYS after the day', async () => {
       const app = tenant();
       const good = await signTransaction(fx.chain, txn());
       await validate(app, good);
@@ -325,6 +325,17 @@ describe.each(DATABASES)('ios on $name', ({ name, skip }) => {
         { product_id: '', environment: '', valid: false, count: 1 },
       ]);
       expect(await rowsHolding(mayfly.db, '2000000123456789')).toBe(0);
+      const [kept] = await mayfly.db.query<{ day: string; expires_at: Date }>(
+        "SELECT to_char(day, 'YYYY-MM-DD') AS day, expires_at FROM receipt_counts WHERE tenant = $1 LIMIT 1",
+        [app],
+      );
+      expect(kept!.day).toBe(new Date().toISOString().slice(0, 10));
+      expect(new Date(kept!.expires_at).getTime()).toBe(Date.parse(`${kept!.day}T00:00:00Z`) + (1 + mayfly.config.ROLLUP_RETENTION_DAYS) * DAY);
+      // The reconciler deletes the day's counts once that time has passed.
+      await mayfly.db.query("UPDATE receipt_counts SET expires_at = now() - interval '1 second' WHERE tenant = $1", [app]);
+      const report = await mayfly.reconciler!.runOnce();
+      expect(report.rows.receipt_counts?.expired).toBeGreaterThanOrEqual(3);
+      expect(await mayfly.db.query('SELECT 1 FROM receipt_counts WHERE tenant = $1', [app])).toEqual([]);
     });
   });
 

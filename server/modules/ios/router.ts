@@ -110,7 +110,7 @@ export const iosRouter = router({
       const verifier = await receiptVerifier(s, settings, ctx.log);
       const result = await verifier.verify(input.signed_transaction, bundleIds);
       try {
-        await countReceipt(s.db, ctx.tenant, result, s.now());
+        await countReceipt(s.db, ctx.tenant, result, s.now(), s.config.ROLLUP_RETENTION_DAYS);
       } catch (err) {
         // The verdict matters more to the caller than the tally.
         ctx.log.warn({ err }, 'could not count a receipt verification');

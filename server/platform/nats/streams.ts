@@ -24,7 +24,7 @@ export function maxAgeSeconds(spec: StreamSpec, config: Config): number {
     case 'work_queue':
       return r.max_age_seconds;
     case 'max_age':
-      return r.setting === 'CONVERSION_RETENTION_DAYS' ? config[r.setting] * 86_400 : config[r.setting];
+      return r.setting.endsWith('_DAYS') ? Math.round(config[r.setting] * 86_400) : config[r.setting];
     default: {
       const _never: never = r;
       return _never;

@@ -11,7 +11,10 @@ export interface SealedTotal {
   count: number;
   value_sum: string;
   last_seq: number;
+  expires_at: string;
 }
+
+const DAY_MS = 86_400_000;
 
 /** The sealed total an affiliate event sets, or null when it sets none. */
 export function sealedTotal(event: AffiliateEvent, seq: number): SealedTotal | null {
@@ -25,6 +28,8 @@ export function sealedTotal(event: AffiliateEvent, seq: number): SealedTotal | n
         count: event.data.count,
         value_sum: event.data.value_sum,
         last_seq: seq,
+        // Seals from before seals carried their expiry: 401 days after their day.
+        expires_at: event.data.expires_at ?? new Date(Date.parse(`${event.data.day}T00:00:00Z`) + 401 * DAY_MS).toISOString(),
       };
     case 'conversion.recorded':
       return null; // raw events are counted by conversion_counts
@@ -37,9 +42,10 @@ export function sealedTotal(event: AffiliateEvent, seq: number): SealedTotal | n
 
 /**
  * Keeps the newest seal of each key (a later seal corrects an earlier one), written with one
- * UNNEST upsert per batch. Setting rather than adding makes a repeated seal harmless.
+ * UNNEST upsert per batch. Setting rather than adding makes a repeated seal harmless. A seal
+ * past its time (a replay of an old stream) makes no row.
  */
-async function apply(tx: Queryable, batch: readonly Delivery[]): Promise<void> {
+async function apply(tx: Queryable, batch: readonly Delivery[], now: Date): Promise<void> {
   const events = eventsOf(batch);
   const finals = new Map<string, SealedTotal>();
   for (const { event, seq } of events) {
@@ -47,13 +53,13 @@ async function apply(tx: Queryable, batch: readonly Delivery[]): Promise<void> {
     const total = sealedTotal(event, seq);
     if (total) finals.set(`${total.tenant}\u0000${total.code}\u0000${total.event}\u0000${total.day}`, total);
   }
-  const rows = [...finals.values()];
+  const rows = [...finals.values()].filter((r) => Date.parse(r.expires_at) > now.getTime());
   if (rows.length === 0) return;
   await tx.query(
-    `INSERT INTO conversion_rollups AS r (tenant, code, event, day, count, value_sum, last_seq)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bigint[], $6::numeric[], $7::bigint[])
+    `INSERT INTO conversion_rollups AS r (tenant, code, event, day, count, value_sum, last_seq, expires_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bigint[], $6::numeric[], $7::bigint[], $8::timestamptz[])
      ON CONFLICT (tenant, code, event, day) DO UPDATE SET count = excluded.count, value_sum = excluded.value_sum,
-       last_seq = excluded.last_seq
+       last_seq = excluded.last_seq, expires_at = excluded.expires_at
      WHERE r.last_seq < excluded.last_seq`,
     [
       rows.map((r) => r.tenant),
@@ -63,6 +69,7 @@ async function apply(tx: Queryable, batch: readonly Delivery[]): Promise<void> {
       rows.map((r) => r.count),
       rows.map((r) => r.value_sum),
       rows.map((r) => r.last_seq),
+      rows.map((r) => r.expires_at),
     ],
   );
 }
