@@ -1,6 +1,7 @@
 import { loadConfig } from '../../server/platform/config.ts';
 import { createLogger, type Logger } from '../../server/platform/logger.ts';
 import { startMayfly, type Mayfly } from '../../server/runtime/start.ts';
+import { auditLogDestination, recordSent } from './log-audit.ts';
 
 /** Starts Mayfly in-process against a test broker and database. */
 export async function startTestMayfly(
@@ -16,8 +17,10 @@ export async function startTestMayfly(
     RATE_LIMITS: JSON.stringify({ '*': '1000000/min', health: '1000000/min', 'bots.execute': '1000000/min' }),
     ...env,
   });
+  // Under the log audit a service logs everything (debug) into the audit's file.
+  const audit = auditLogDestination();
   return startMayfly(config, {
-    log: opts.log ?? createLogger(config.LOG_LEVEL),
+    log: opts.log ?? (audit ? createLogger('debug', audit) : createLogger(config.LOG_LEVEL)),
     leaseTtlMs: opts.leaseTtlMs ?? 3_000,
     ...(opts.now ? { now: opts.now } : {}),
   });
@@ -26,7 +29,13 @@ export async function startTestMayfly(
 /** A logger whose JSON lines are kept in memory, to assert on what is (not) logged. */
 export function capturingLogger(): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
   const chunks: string[] = [];
-  const log = createLogger('debug', { write: (s: string) => void chunks.push(s) });
+  const audit = auditLogDestination();
+  const log = createLogger('debug', {
+    write: (s: string) => {
+      chunks.push(s);
+      audit?.write(s);
+    },
+  });
   return {
     log,
     lines: () => chunks.flatMap((c) => c.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)),
@@ -34,8 +43,9 @@ export function capturingLogger(): { log: Logger; lines: () => Record<string, un
   };
 }
 
-/** JSON request helper for `app.request`. */
+/** JSON request helper for `app.request` (what it sends is written down for the log audit). */
 export function jsonRequest(method: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  recordSent(body, headers);
   return {
     method,
     headers: { 'content-type': 'application/json', ...headers },

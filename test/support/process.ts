@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { keepOutput } from './log-audit.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -35,6 +36,7 @@ export async function spawnMayfly(env: Record<string, string>, command = ['node'
   const exited = new Promise<number | null>((resolve) =>
     child.once('close', (code) => {
       live.delete(child);
+      keepOutput(String(child.pid), out);
       resolve(code);
     }),
   );
