@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { eventEnvelope } from './envelope.ts';
-import { AppId, tenantToken } from './tenant.ts';
+import { AppId, LegacyAppId, tenantToken } from './tenant.ts';
 
 /** A rate like `30/min`, `5/s`, `1000/hour`. */
 export const Rate = z
@@ -12,26 +12,27 @@ export const Rate = z
 export const RateLimits = z.record(z.string().max(64), Rate).meta({ id: 'RateLimits' });
 export type RateLimits = z.infer<typeof RateLimits>;
 
-export const TenantCreateInput = z.object({ app_id: AppId, rate_limits: RateLimits.optional() });
+export const TenantCreateInput = z.strictObject({ app_id: AppId, rate_limits: RateLimits.optional() });
 export const TenantKey = z
   .object({ app_id: AppId, key: z.string().meta({ description: 'The app key: shown once, stored only as a hash.' }) })
   .meta({ id: 'TenantKey' });
-export const TenantAppIdInput = z.object({ app_id: AppId });
-export const TenantDeleteInput = z.object({
-  app_id: AppId,
+export const TenantAppIdInput = z.strictObject({ app_id: AppId });
+// An app registered under a former, looser id rule can still be removed and purged.
+export const TenantDeleteInput = z.strictObject({
+  app_id: LegacyAppId,
   purge: z.enum(['true', 'false']).optional().meta({ description: 'true: erase every trace of the app (streams, tables, bucket prefix).' }),
 });
 export const TenantDeleted = z.object({ deleted: z.literal(true) });
-export const TenantSummary = z.object({ app_id: AppId, rate_limits: RateLimits.optional(), registered_at: z.iso.datetime() });
+export const TenantSummary = z.object({ app_id: LegacyAppId, rate_limits: RateLimits.optional(), registered_at: z.iso.datetime() });
 export const TenantList = z.object({ items: z.array(TenantSummary) });
 
 export const TenantRegisteredEvent = eventEnvelope(
   'tenant.registered',
   1,
-  z.object({ app_id: AppId, key_hash: z.string(), rate_limits: RateLimits.optional() }),
+  z.object({ app_id: LegacyAppId, key_hash: z.string(), rate_limits: RateLimits.optional() }),
 );
-export const TenantKeyRotatedEvent = eventEnvelope('tenant.key_rotated', 1, z.object({ app_id: AppId, key_hash: z.string() }));
-export const TenantRemovedEvent = eventEnvelope('tenant.removed', 1, z.object({ app_id: AppId }));
+export const TenantKeyRotatedEvent = eventEnvelope('tenant.key_rotated', 1, z.object({ app_id: LegacyAppId, key_hash: z.string() }));
+export const TenantRemovedEvent = eventEnvelope('tenant.removed', 1, z.object({ app_id: LegacyAppId }));
 export type TenantEvent =
   | z.infer<typeof TenantRegisteredEvent>
   | z.infer<typeof TenantKeyRotatedEvent>

@@ -7,6 +7,7 @@ import type { Metrics } from '../platform/metrics.ts';
 import { appRouter } from '../modules/index.ts';
 import type { Services } from '../trpc/context.ts';
 import { describeError, errorResponse } from './errors.ts';
+import { allowedMethods } from './middleware/allowed-methods.ts';
 import { apiCalls } from './middleware/api-calls.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
@@ -14,13 +15,16 @@ import { databaseCounter, memoryCounter } from './middleware/rate-counters.ts';
 import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
 import { requestLog, requestLogger } from './middleware/request-log.ts';
 import { openAdmission, registeredAdmission, tenantGate, type TenantAdmission } from './middleware/tenant-gate.ts';
-import { REST_PREFIX, restRoutes, TRPC_PREFIX } from './procedures.ts';
-import { docsRoutes } from './routes/docs.ts';
+import { REST_PREFIX, restMethods, restRoutes, TRPC_PREFIX, trpcMethods } from './procedures.ts';
+import { docsRoutes, isDocsPath } from './routes/docs.ts';
 import { procedureContext } from './routes/procedure-context.ts';
 import { restHandler } from './routes/rest.ts';
 import { trpcHandlers } from './routes/trpc.ts';
 
 export const VERSION = '0.1.0';
+
+/** The pages outside the API: GET only. */
+const SITE_PATHS = new Set(['/', '/health', '/metrics']);
 
 export interface AppDeps {
   services: Services;
@@ -56,6 +60,14 @@ export function createApp(deps: AppDeps) {
   }
   app.use(bodyLimit(config.BODY_LIMIT_BYTES));
   app.use(apiCalls(routes));
+  app.use(
+    allowedMethods((c) => {
+      const path = c.req.path;
+      if (path.startsWith(`${TRPC_PREFIX}/`)) return trpcMethods(appRouter, c.get('calls'));
+      if (path.startsWith(`${REST_PREFIX}/`)) return restMethods(routes, path.slice(REST_PREFIX.length));
+      return SITE_PATHS.has(path) || isDocsPath(path) ? ['GET'] : undefined;
+    }),
+  );
   for (const api of [TRPC_PREFIX, REST_PREFIX]) {
     app.use(`${api}/*`, tenantGate(admission), appRateLimit({ ...limits, tenants: services.tenants, log }), idempotency(services.db, services.now));
   }

@@ -665,7 +665,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MISSING_APP_ID" | "INVALID_APP_ID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "GONE" | "IDEMPOTENT_RESULT_GONE" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE" | "PROJECTION_LAGGING" | "INTERNAL_SERVER_ERROR";
+                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MISSING_APP_ID" | "INVALID_APP_ID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "GONE" | "IDEMPOTENT_RESULT_GONE" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE" | "PROJECTION_LAGGING" | "INTERNAL_SERVER_ERROR";
                 message: string;
                 details?: unknown;
             };
@@ -687,7 +687,7 @@ export interface operations {
                 cursor?: string;
             };
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path?: never;
@@ -776,7 +776,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -888,7 +888,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path: {
@@ -977,7 +977,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1089,7 +1089,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1222,7 +1222,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1347,7 +1347,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path: {
@@ -1439,7 +1439,7 @@ export interface operations {
                 cursor?: string;
             };
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path?: never;
@@ -1528,7 +1528,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1641,7 +1641,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1750,7 +1750,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1876,7 +1876,7 @@ export interface operations {
                 to?: string;
             };
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path?: never;
@@ -1964,7 +1964,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2095,7 +2095,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2212,7 +2212,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2319,7 +2319,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2436,7 +2436,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2566,7 +2566,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -3604,7 +3604,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };

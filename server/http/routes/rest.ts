@@ -6,6 +6,7 @@ import type { Context } from '../../trpc/context.ts';
 import { describeError, errorResponse, logServerError, type DescribedError } from '../errors.ts';
 import { requestLogger } from '../middleware/request-log.ts';
 import { matchRoute, REST_PREFIX, type RestRoute } from '../procedures.ts';
+import { keepDeclaredCoercion } from './declared-coercion.ts';
 
 /** Errors the REST bridge answers without calling a procedure (unknown route, content type). */
 function bridgeRefusal(status: number): DescribedError {
@@ -22,6 +23,7 @@ function bridgeRefusal(status: number): DescribedError {
  * first wait for it).
  */
 export function restHandler(router: AnyTRPCRouter, routes: RestRoute[], context: (c: HonoContext) => Context, log: Logger): Handler {
+  keepDeclaredCoercion(router);
   let bridge: ReturnType<typeof createRestBridge> | undefined;
   const load = async () => (bridge ??= (await import('../../fast-paths/rest-bridge.ts')).createRestBridge(router));
   setTimeout(() => void load(), 0).unref?.();

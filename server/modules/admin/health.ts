@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Services } from '../../trpc/context.ts';
-import { adminProcedure } from '../../trpc/trpc.ts';
+import { adminProcedure, noInput } from '../../trpc/trpc.ts';
 import { bucketFor, probeBucket } from '../storage/index.ts';
 
 
@@ -44,5 +44,6 @@ export async function healthDetailed(s: Services): Promise<z.infer<typeof Health
 /** `admin.healthDetailed`: GET /api/v1/admin/health-detailed. */
 export const healthDetailedProcedure = adminProcedure
   .meta({ openapi: { method: 'GET', path: '/admin/health-detailed', tags: ['admin'], summary: 'Each dependency checked', protect: true } })
+  .input(noInput)
   .output(HealthDetailed)
   .query(({ ctx }) => healthDetailed(ctx.services));

@@ -8,6 +8,7 @@ export function emailHandler(s: Services): BotHandler<EmailSendInput> {
   return {
     name: 'email',
     context: EmailSendInput,
+    example: { to: 'ada@example.com', subject: 'Hello', text: 'Hello Ada' },
     async run(input, ctx) {
       const queued = await enqueueEmail(s, ctx.tenant, input);
       return { message_id: queued.id };

@@ -13,6 +13,8 @@ export interface BotHandler<C = unknown> {
   name: string;
   /** Checked at the edge (400 when it fails) and again in the worker. */
   context: z.ZodType<C>;
+  /** A minimal context that fits: shown in the 400 for one that does not. */
+  example: C;
   run(context: C, ctx: HandlerContext): Promise<unknown>;
 }
 
