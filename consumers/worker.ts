@@ -35,6 +35,14 @@ export interface Worker {
   handle(item: WorkItem, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * Thrown by a handler to have its item redelivered after the backoff (0.25 s doubling, at most
+ * 30 s) when that is expected (a provider's 429): the handler logs why, the runner only retries.
+ */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+}
+
 /** The durable consumer behind a worker. */
 export const workerDurable = (name: string) => `worker_${name}`;
 
@@ -118,7 +126,9 @@ export class WorkerRunner {
       m.ack();
     } catch (err) {
       const delay = Math.min(30_000, 250 * 2 ** (m.info.deliveryCount - 1));
-      log.warn({ err, seq: m.seq, delivery: m.info.deliveryCount, retry_in_ms: delay }, 'work item failed; will be redelivered');
+      // A RetryLater was expected and its handler has logged why; anything else was not.
+      if (err instanceof RetryLater) log.debug({ seq: m.seq, delivery: m.info.deliveryCount, retry_in_ms: delay }, 'work item redelivered later');
+      else log.warn({ err, seq: m.seq, delivery: m.info.deliveryCount, retry_in_ms: delay }, 'work item failed; will be redelivered');
       m.nak(delay);
     } finally {
       clearInterval(keepAlive);

@@ -145,6 +145,25 @@ describe('the HTTP edge', () => {
     expect(text).toContain('mayfly_projection_lag_seconds');
   });
 
+  it('logs an unconfigured integration’s 503 as one warn line without a stack, on REST and tRPC', async () => {
+    const upload = { content_type: 'image/png', content_length: 10 };
+    const probes: [string, string, unknown][] = [
+      ['rid-s3-rest', '/api/v1/storage/uploads', upload],
+      ['rid-s3-trpc', '/trpc/storage.createUpload', { json: upload }],
+    ];
+    for (const [rid, path, body] of probes) {
+      const res = await req(path, jsonRequest('POST', body, { 'X-App-ID': 'app', 'X-Request-ID': rid }));
+      expect(res.status).toBe(503);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    for (const [rid] of probes) {
+      const lines = logs.lines().filter((l) => l.request_id === rid);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 'warn', msg: 'request', status: 503, error_code: 'SERVICE_UNAVAILABLE', error: expect.stringContaining('storage is not configured') as unknown });
+      expect(JSON.stringify(lines[0])).not.toMatch(/stack|MayflyError/);
+    }
+  });
+
   it('logs one JSON line per request with tenant and request id, and never a draft', async () => {
     await req('/api/v1/drafts', jsonRequest('POST', { content: 'do-not-log-me' }, { 'X-App-ID': 'log-app', 'X-Request-ID': 'rid-42' }));
     const line = logs.lines().find((l) => l.request_id === 'rid-42');

@@ -13,7 +13,7 @@ import { bodyLimit } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
 import { databaseCounter, memoryCounter } from './middleware/rate-counters.ts';
 import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
-import { requestLog, requestLogger } from './middleware/request-log.ts';
+import { requestLog } from './middleware/request-log.ts';
 import { openAdmission, registeredAdmission, tenantGate, type TenantAdmission } from './middleware/tenant-gate.ts';
 import { REST_PREFIX, restMethods, restRoutes, TRPC_PREFIX, trpcMethods } from './procedures.ts';
 import { docsRoutes, isDocsPath } from './routes/docs.ts';
@@ -80,13 +80,9 @@ export function createApp(deps: AppDeps) {
   });
   docsRoutes(app, appRouter, VERSION);
   app.use(`${TRPC_PREFIX}/*`, ...trpcHandlers(appRouter, context, log));
-  app.all(`${REST_PREFIX}/*`, restHandler(appRouter, routes, context, log));
+  app.all(`${REST_PREFIX}/*`, restHandler(appRouter, routes, context));
 
   app.notFound((c) => errorResponse(c, { status: 404, code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }));
-  app.onError((err, c) => {
-    const described = describeError(err);
-    if (described.status >= 500) requestLogger(c, log).error({ err }, 'unhandled error');
-    return errorResponse(c, described);
-  });
+  app.onError((err, c) => errorResponse(c, describeError(err), err));
   return app;
 }
