@@ -2,13 +2,13 @@
 // busy port each end at once with one plain line, touching nothing; a lock left by a killed
 // instance is taken over.
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE, type LockHolder } from '../server/platform/data-dir-lock.ts';
-import { killAllSpawned, ROOT, spawnMayfly } from './support/process.ts';
+import { killAllSpawned, runToExit, spawnMayfly } from './support/process.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -29,17 +29,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-/** Runs `command` to its end: exit code, output, and how long it took from spawn. */
-function runToExit(command: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started })));
-}
 
 /** Processes whose command line mentions `text` (none of ours may outlive a refused start). */
 const processesWith = (text: string) => {
