@@ -131,7 +131,8 @@ describe('the HTTP edge', () => {
     const res = await req('/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
-    expect(await res.text()).toContain('/openapi.json');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await res.text()).toContain('docs/swagger-ui-bundle.js');
   });
 
   it('exports Prometheus metrics by tenant, procedure and status', async () => {
