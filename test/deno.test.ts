@@ -43,6 +43,7 @@ describe('Deno', () => {
     const proc = await spawnMayfly({ DATA_DIR: dataDir }, [deno!, 'run', '-A', 'server/main.ts']);
     try {
       expect(await (await fetch(`${proc.url}/health`)).json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${proc.url}/docs/swagger-ui-bundle.js`)).status).toBe(200); // found in node_modules under Deno too
       const res = await fetch(`${proc.url}/api/v1/drafts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-App-ID': 'deno-app' },
