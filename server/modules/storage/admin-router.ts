@@ -13,7 +13,7 @@ export const storageAdminRouter = router({
     .input(noInput)
     .output(StorageLifecycleApplied)
     .mutation(async ({ ctx }) => {
-      const bucket = requireBucket(ctx.services.config);
+      const bucket = await requireBucket(ctx.services.config);
       try {
         return await applyLifecycle(bucket, ctx.services.config.STORAGE_OBJECT_TTL_SECONDS);
       } catch (err) {
