@@ -44,7 +44,7 @@ export function mailerWorker(deps: MailerDeps): Worker {
   const log = deps.log.child({ component: 'mailer' });
   const transport = deps.transport ?? transportFor(config);
   if (transport.kind === 'console' && config.NODE_ENV === 'production') {
-    log.warn('SENDGRID_API_KEY is not set: mail is printed to the log (recipients redacted), not sent');
+    log.warn('SENDGRID_API_KEY is not set: mail is not sent (the console transport logs one line per mail, nothing of its content)');
   }
   const giveUpMs = config.EMAIL_GIVE_UP_SECONDS * 1000;
   return {
