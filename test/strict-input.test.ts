@@ -117,7 +117,7 @@ describe('strict input', () => {
     }
   });
 
-  it('answers a ttl_seconds over the server limit, a bad cursor and an unknown task type with VALIDATION_FAILED and details', async () => {
+  it('answers a ttl_seconds over the server limit, a bad cursor, an unknown task type and a malformed Idempotency-Key with VALIDATION_FAILED and details', async () => {
     const tenant = app();
     const draft = await req('/api/v1/drafts', jsonRequest('POST', { content: 'x', ttl_seconds: 31_536_000 }, { 'X-App-ID': tenant }));
     expect(await draft.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'ttl_seconds', code: 'too_big' }] } });
@@ -129,6 +129,8 @@ describe('strict input', () => {
     const body = (await unknown.json()) as Envelope;
     expect(body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'task_type', code: 'invalid_value' }] });
     expect(body.error.message).toContain('echo, email, http, template');
+    const key = await req('/api/v1/drafts', jsonRequest('POST', { content: 'x' }, { 'X-App-ID': tenant, 'Idempotency-Key': 'k'.repeat(256) }));
+    expect(await key.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'Idempotency-Key', code: 'invalid_format' }] } });
   });
 
   it('answers a known path asked with another method with 405 and Allow, on REST, tRPC and the pages', async () => {
