@@ -1,14 +1,16 @@
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import { AnyEvent, STREAMS, type RateLimits, type TenantEvent } from '@mayfly/contracts';
+import { STREAMS, type RateLimits, type TenantEvent } from '@mayfly/contracts';
 import type { Logger } from '../server/platform/logger.ts';
 import type { Broker } from '../server/platform/nats/connect.ts';
-import { parseJson } from '../server/platform/events/decode.ts';
+import { decodeEvent } from '../server/platform/events/decode.ts';
 
 /** What an instance knows about one registered app. */
 export interface TenantRecord {
   appId: string;
   keyHash: string;
   rateLimits: RateLimits | undefined;
+  /** The Apple bundle ids the app owns (APNs topics, receipts it may verify). */
+  bundleIds: readonly string[];
   registeredAt: string;
 }
 
@@ -20,9 +22,17 @@ export function evolveTenants(view: Map<string, TenantRecord>, event: TenantEven
         appId: event.data.app_id,
         keyHash: event.data.key_hash,
         rateLimits: event.data.rate_limits,
+        bundleIds: event.data.bundle_ids ?? [],
         registeredAt: event.occurred_at,
       });
       return;
+    case 'tenant.updated': {
+      const t = view.get(event.data.app_id);
+      if (!t) return;
+      const { rate_limits: rateLimits, bundle_ids: bundleIds } = event.data;
+      view.set(t.appId, { ...t, ...(rateLimits === undefined ? {} : { rateLimits }), ...(bundleIds === undefined ? {} : { bundleIds }) });
+      return;
+    }
     case 'tenant.key_rotated': {
       const t = view.get(event.data.app_id);
       if (t) view.set(t.appId, { ...t, keyHash: event.data.key_hash });
@@ -46,6 +56,7 @@ export function evolveTenants(view: Map<string, TenantRecord>, event: TenantEven
 export class TenantRegistry {
   readonly #view = new Map<string, TenantRecord>();
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+  readonly #listeners = new Set<(event: TenantEvent) => void>();
   #lastSeq = 0;
   #messages: ConsumerMessages | undefined;
 
@@ -64,9 +75,11 @@ export class TenantRegistry {
     const consumer = await this.broker.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     this.#messages = await consumer.consume({
       callback: (m) => {
-        const parsed = AnyEvent.safeParse(parseJson(m.data));
-        if (parsed.success && parsed.data.type.startsWith('tenant.')) evolveTenants(this.#view, parsed.data as TenantEvent);
-        else this.log.warn({ seq: m.seq }, 'skipping a TENANTS message that is not a registry event');
+        const event = decodeEvent(m.data);
+        if (event?.type.startsWith('tenant.')) {
+          evolveTenants(this.#view, event as TenantEvent);
+          for (const listener of this.#listeners) listener(event as TenantEvent);
+        } else this.log.warn({ seq: m.seq }, 'skipping a TENANTS message that is not a registry event');
         this.#lastSeq = m.seq;
         for (const w of this.#waiters) if (w.seq <= m.seq) w.resolve();
       },
@@ -78,8 +91,22 @@ export class TenantRegistry {
     void this.#messages?.stop();
   }
 
+  /** Calls `listener` with every registry event from now on (a key rotated, an app removed); returns how to stop. */
+  onChange(listener: (event: TenantEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
   get(appId: string): TenantRecord | undefined {
     return this.#view.get(appId);
+  }
+
+  /**
+   * An app's label in metrics: its id when it is registered, else `other`. Series per app exist
+   * only for apps an operator registered; an id anyone can make up never adds one.
+   */
+  metricsLabel(appId: string): string {
+    return this.#view.has(appId) ? appId : 'other';
   }
 
   list(): TenantRecord[] {

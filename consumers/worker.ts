@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
-import { AnyEvent, STREAMS, type StreamName } from '@mayfly/contracts';
+import { STREAMS, type AnyEvent, type StreamName } from '@mayfly/contracts';
+import { decodeEvent } from '../server/platform/events/decode.ts';
 import type { Logger } from '../server/platform/logger.ts';
 import type { Broker } from '../server/platform/nats/connect.ts';
 import { sleep } from '../server/platform/sleep.ts';
@@ -33,6 +34,11 @@ export interface Worker {
   /** How long a delivered message may go without an ack or a progress signal (a dead process's work is redelivered after it). */
   ackWaitMs: number;
   handle(item: WorkItem, signal: AbortSignal): Promise<void>;
+  /**
+   * The last delivery failed too: record the failure where its requester will see it (a
+   * `failed` outcome), instead of the message silently running out of deliveries.
+   */
+  giveUp?(item: WorkItem, error: unknown): Promise<void>;
 }
 
 /**
@@ -110,10 +116,8 @@ export class WorkerRunner {
   }
 
   async #handle(m: JsMsg, log: Logger): Promise<void> {
-    let event: AnyEvent;
-    try {
-      event = AnyEvent.parse(JSON.parse(new TextDecoder().decode(m.data)));
-    } catch {
+    const event = decodeEvent(m.data);
+    if (!event) {
       log.warn({ seq: m.seq, subject: m.subject }, 'dropping a message that fails its schema');
       m.term();
       return;
@@ -121,17 +125,34 @@ export class WorkerRunner {
     // Keep the ack deadline ahead of a long task; a dead process stops renewing it.
     const keepAlive = setInterval(() => m.working(), Math.max(100, this.worker.ackWaitMs / 3));
     const deadline = AbortSignal.timeout(this.worker.maxHandleMs + 1_000);
+    const item: WorkItem = { seq: m.seq, subject: m.subject, event, deliveryCount: m.info.deliveryCount };
     try {
-      await this.worker.handle({ seq: m.seq, subject: m.subject, event, deliveryCount: m.info.deliveryCount }, deadline);
+      await this.worker.handle(item, deadline);
       m.ack();
     } catch (err) {
-      const delay = Math.min(30_000, 250 * 2 ** (m.info.deliveryCount - 1));
+      if (item.deliveryCount >= this.worker.maxDeliver && this.worker.giveUp) {
+        try {
+          await this.worker.giveUp(item, err);
+          log.warn({ seq: m.seq, delivery: item.deliveryCount, error: errorLine(err) }, 'work item failed on its last delivery; recorded as failed');
+          m.ack();
+          return;
+        } catch (giveUpErr) {
+          log.warn({ seq: m.seq, error: errorLine(giveUpErr) }, 'could not record a failed work item');
+        }
+      }
+      const delay = Math.min(30_000, 250 * 2 ** (item.deliveryCount - 1));
       // A RetryLater was expected and its handler has logged why; anything else was not.
-      if (err instanceof RetryLater) log.debug({ seq: m.seq, delivery: m.info.deliveryCount, retry_in_ms: delay }, 'work item redelivered later');
-      else log.warn({ err, seq: m.seq, delivery: m.info.deliveryCount, retry_in_ms: delay }, 'work item failed; will be redelivered');
+      if (err instanceof RetryLater) log.debug({ seq: m.seq, delivery: item.deliveryCount, retry_in_ms: delay }, 'work item redelivered later');
+      else log.warn({ seq: m.seq, delivery: item.deliveryCount, retry_in_ms: delay, error: errorLine(err) }, 'work item failed; will be redelivered');
       m.nak(delay);
     } finally {
       clearInterval(keepAlive);
     }
   }
+}
+
+/** An error's first line, bounded: what a log line may say of it (no stacks, nothing long). */
+function errorLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return (text.split('\n')[0] ?? '').slice(0, 200);
 }

@@ -4,13 +4,14 @@ import { Command } from 'commander';
 import { ConfigError } from '../server/platform/config.ts';
 import { catalog } from '../server/modules/index.ts';
 import { consumersCommand } from './commands/consumers.ts';
+import { parkedDropCommand, parkedListCommand, parkedRetryCommand } from './commands/parked.ts';
 import { purgeTenantCommand } from './commands/purge-tenant.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { replayCommand } from './commands/replay.ts';
 import { s3LifecycleCommand } from './commands/s3-lifecycle.ts';
 import { streamsCommand } from './commands/streams.ts';
 import { tailCommand } from './commands/tail.ts';
-import { tenantsAddCommand, tenantsListCommand, tenantsRemoveCommand, tenantsRotateCommand } from './commands/tenants.ts';
+import { tenantsAddCommand, tenantsListCommand, tenantsRemoveCommand, tenantsRotateCommand, tenantsUpdateCommand } from './commands/tenants.ts';
 import { openOps, type Ops } from './context.ts';
 import { OpsError } from './errors.ts';
 
@@ -100,6 +101,28 @@ program
   .option(...json)
   .action(run((ops, id: string, o: { yes?: boolean; json?: boolean }) => purgeTenantCommand(ops, id, o)));
 
+const parked = program.command('parked').description('events a projection could not apply, parked and skipped so that the events after them go on');
+parked
+  .command('list')
+  .description('every parked event: projection, stream sequence, app, attempts, when and why it failed (never the event itself)')
+  .option('--projection <name>', 'only this projection')
+  .option(...json)
+  .action(run((ops, o: { projection?: string; json?: boolean }) => parkedListCommand(ops, o)));
+parked
+  .command('retry')
+  .description('apply a parked event again, once its cause is fixed (it stays parked, one attempt more, if it still fails)')
+  .argument('<projection>')
+  .argument('<seq>', 'its stream sequence')
+  .option(...json)
+  .action(run((ops, projection: string, seq: string, o: { json?: boolean }) => parkedRetryCommand(ops, projection, seq, o)));
+parked
+  .command('drop')
+  .description('forget a parked event: it stays unapplied')
+  .argument('<projection>')
+  .argument('<seq>', 'its stream sequence')
+  .option(...json)
+  .action(run((ops, projection: string, seq: string, o: { json?: boolean }) => parkedDropCommand(ops, projection, seq, o)));
+
 const tenants = program.command('tenants').description('registered apps (TENANCY=registered)');
 tenants
   .command('list')
@@ -111,8 +134,17 @@ tenants
   .description('register an app and print its key (shown once)')
   .argument('<app_id>')
   .option('--rate-limits <json>', 'its own limits, e.g. \'{"bots.execute": "60/min"}\'')
+  .option('--bundle-ids <ids>', 'the Apple bundle ids it owns, comma-separated (APNs topics, receipts it verifies)')
   .option(...json)
-  .action(run((ops, id: string, o: { rateLimits?: string; json?: boolean }) => tenantsAddCommand(ops, id, o)));
+  .action(run((ops, id: string, o: { rateLimits?: string; bundleIds?: string; json?: boolean }) => tenantsAddCommand(ops, id, o)));
+tenants
+  .command('update')
+  .description("change an app's rate limits or bundle ids (what is given replaces; the rest stays)")
+  .argument('<app_id>')
+  .option('--rate-limits <json>', 'its own limits; \'{}\' returns it to the defaults')
+  .option('--bundle-ids <ids>', "the Apple bundle ids it owns, comma-separated; '' removes them all")
+  .option(...json)
+  .action(run((ops, id: string, o: { rateLimits?: string; bundleIds?: string; json?: boolean }) => tenantsUpdateCommand(ops, id, o)));
 tenants
   .command('rotate')
   .description('give an app a new key (printed once); the old one stops working at once')

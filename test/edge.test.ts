@@ -140,7 +140,9 @@ describe('the HTTP edge', () => {
     const res = await req('/metrics');
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/mayfly_http_requests_total\{tenant="metrics-app",procedure="drafts.create",status="201"\} 1/);
+    // Under open tenancy any id is an app, so no id gets series of its own.
+    expect(text).toMatch(/mayfly_http_requests_total\{tenant="other",procedure="drafts.create",status="201"\} \d+/);
+    expect(text).not.toContain('metrics-app');
     expect(text).toContain('mayfly_http_request_duration_seconds_bucket');
     expect(text).toMatch(/mayfly_events_published_total\{stream="DRAFTS",type="draft.saved"\} \d+/);
     expect(text).toContain('mayfly_projection_lag_seconds');
@@ -163,6 +165,21 @@ describe('the HTTP edge', () => {
       expect(lines[0]).toMatchObject({ level: 'warn', msg: 'request', status: 503, error_code: 'SERVICE_UNAVAILABLE', error: expect.stringContaining('storage is not configured') as unknown });
       expect(JSON.stringify(lines[0])).not.toMatch(/stack|MayflyError/);
     }
+  });
+
+  it('keeps metric labels to a closed set whatever clients send', async () => {
+    await req('/api/v1/drafts', { headers: { 'X-App-ID': 'warm-up' } });
+    const before = (await (await req('/metrics')).text()).split('\n').length;
+    for (let i = 0; i < 40; i++) {
+      await req(`/trpc/junk${i}.${'x'.repeat(200)}`, { headers: { 'X-App-ID': `app-${i}` } });
+      await req(`/api/v1/junk/${i}`, { headers: { 'X-App-ID': `other-${i}` } });
+      await req('/api/v1/drafts', { headers: { 'X-App-ID': `new-${i}` } });
+      await req(`/nowhere/${i}`);
+    }
+    const after = await (await req('/metrics')).text();
+    expect(after.split('\n').length - before).toBeLessThan(50);
+    expect(after).not.toMatch(/junk|app-\d|new-\d/);
+    expect(after).toMatch(/procedure="other",status="404"/);
   });
 
   it('logs one JSON line per request with tenant and request id, and never a draft', async () => {

@@ -318,12 +318,19 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     expect(purge.stderr).toMatch(/add --yes/);
     // Registry commands and a purge, with the service's secret: the app's key works, then nothing of it is left.
     const withSecret = { ...env, SECRET_KEY: 'test-secret-key-of-at-least-32-characters' };
-    const added = await ops(['tenants', 'add', 'ops.cli.app', '--json'], withSecret);
+    const added = await ops(['tenants', 'add', 'ops.cli.app', '--bundle-ids', 'com.ops.app', '--json'], withSecret);
     expect(added.code, added.stderr).toBe(0);
     const issued = JSON.parse(added.stdout) as { app_id: string; key: string };
     expect(issued.app_id).toBe('ops.cli.app');
     expect(issued.key).toMatch(/^mfk_/);
-    await vi.waitFor(() => expect(m.services.tenants.get('ops.cli.app')).toBeDefined());
+    await vi.waitFor(() => expect(m.services.tenants.get('ops.cli.app')?.bundleIds).toEqual(['com.ops.app']));
+    const updated = await ops(['tenants', 'update', 'ops.cli.app', '--bundle-ids', 'com.ops.app,com.ops.app.widget'], env);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.stdout).toContain('bundle ids com.ops.app,com.ops.app.widget');
+    await vi.waitFor(() => expect(m.services.tenants.get('ops.cli.app')?.bundleIds).toEqual(['com.ops.app', 'com.ops.app.widget']));
+    const badIds = await ops(['tenants', 'update', 'ops.cli.app', '--bundle-ids', 'not a bundle id'], env);
+    expect(badIds.code).toBe(1);
+    expect(badIds.stderr).toMatch(/--bundle-ids must be distinct reverse-DNS bundle ids/);
     await createDraft('ops.cli.app', 'to be purged');
     const purged = await ops(['purge-tenant', 'ops.cli.app', '--yes', '--json'], withSecret);
     expect(purged.code, purged.stderr).toBe(0);

@@ -7,6 +7,7 @@ import { capturingLogger, jsonRequest, startTestMayfly } from './support/mayfly.
 import { startTestNats } from './support/nats.ts';
 
 const ADMIN = 'admin-token-for-tenancy-tests-0123';
+const METRICS = 'metrics-token-for-tenancy-tests';
 const admin = { Authorization: `Bearer ${ADMIN}` };
 const pgSkip = DATABASES.find((d) => d.name === 'postgres')!.skip;
 
@@ -21,7 +22,7 @@ describe('registered tenancy on two instances (postgres)', () => {
     if (pgSkip) return;
     nats = await startTestNats();
     database = await testDatabaseUrl('postgres');
-    const env = { NATS_URL: nats.url, DATABASE_URL: database.url, TENANCY: 'registered', ADMIN_TOKEN: ADMIN };
+    const env = { NATS_URL: nats.url, DATABASE_URL: database.url, TENANCY: 'registered', ADMIN_TOKEN: ADMIN, METRICS_TOKEN: METRICS };
     a = await startTestMayfly(env, { log: logs.log });
     b = await startTestMayfly({ ...env, ROLE: 'api' }, { log: logs.log });
   });
@@ -53,6 +54,22 @@ describe('registered tenancy on two instances (postgres)', () => {
     expect(logs.text()).not.toContain(key);
   });
 
+  it.skipIf(pgSkip)('gives registered apps metrics series of their own, behind METRICS_TOKEN', async () => {
+    const { key } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'metered.app' }, admin))).json()) as { key: string };
+    expect((await call(a, 'metered.app', key)).status).toBe(200);
+    expect((await call(a, 'stranger.app', key)).status).toBe(401);
+    for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong-token-of-some-length' }, { Authorization: `Basic ${METRICS}` }]) {
+      const refused = await a.app!.request('/metrics', { headers });
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+    }
+    const res = await a.app!.request('/metrics', { headers: { Authorization: `Bearer ${METRICS}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/mayfly_http_requests_total\{tenant="metered.app",procedure="drafts.list",status="200"\} 1/);
+    expect(text).not.toContain('stranger.app');
+  });
+
   it.skipIf(pgSkip)('stops the old key at once on every instance when it is rotated', async () => {
     const { key: old } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'rot-app' }, admin))).json()) as { key: string };
     await vi.waitFor(async () => expect((await call(b, 'rot-app', old)).status).toBe(200));
@@ -62,6 +79,37 @@ describe('registered tenancy on two instances (postgres)', () => {
     expect((await call(a, 'rot-app', old)).status).toBe(401);
     await vi.waitFor(async () => expect((await call(b, 'rot-app', old)).status).toBe(401), { timeout: 1_000, interval: 5 });
     expect((await call(b, 'rot-app', fresh)).status).toBe(200);
+  });
+
+  it.skipIf(pgSkip)('ends an app’s open live subscriptions on every instance within a second of its key being rotated, or its removal', async () => {
+    const { key } = (await (await a.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: 'live.app' }, admin))).json()) as { key: string };
+    await vi.waitFor(async () => expect((await call(b, 'live.app', key)).status).toBe(200));
+    /** An SSE subscription as a browser opens it (app id and key in connectionParams), and when its stream ended. */
+    const subscribe = async (m: Mayfly, k: string) => {
+      const params = encodeURIComponent(JSON.stringify({ app_id: 'live.app', app_key: k }));
+      const res = await m.app!.request(`/trpc/bots.onUpdate?connectionParams=${params}`, { headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const ended = (async () => {
+        while (!(await reader.read()).done);
+        return Date.now();
+      })();
+      return { ended };
+    };
+    const onA = await subscribe(a, key);
+    const onB = await subscribe(b, key);
+    await new Promise((r) => setTimeout(r, 300)); // both streaming
+    const rotatedAt = Date.now();
+    const rotated = await a.app!.request('/api/v1/admin/tenants/live.app/rotate-key', { method: 'POST', headers: admin });
+    expect(rotated.status).toBe(200);
+    const { key: fresh } = (await rotated.json()) as { key: string };
+    expect((await onA.ended) - rotatedAt).toBeLessThan(1_000);
+    expect((await onB.ended) - rotatedAt).toBeLessThan(1_000);
+    // The new key subscribes again; removing the app ends that stream too.
+    const again = await subscribe(b, fresh);
+    const removedAt = Date.now();
+    expect((await a.app!.request('/api/v1/admin/tenants/live.app', { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect((await again.ended) - removedAt).toBeLessThan(1_000);
   });
 
   it.skipIf(pgSkip)('purges every trace of an app from streams and tables', async () => {

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { STREAMS } from '@mayfly/contracts';
-import type { Database } from '../../server/platform/db/database.ts';
+import { isTransientDatabaseError, type Database, type Queryable } from '../../server/platform/db/database.ts';
 import type { Logger } from '../../server/platform/logger.ts';
 import type { Metrics } from '../../server/platform/metrics.ts';
 import type { Broker } from '../../server/platform/nats/connect.ts';
@@ -9,6 +9,7 @@ import { isConsumerNotFound } from '../../server/platform/nats/errors.ts';
 import { checkpointSubject, readCheckpoint } from '../read-side/checkpoints.ts';
 import { Lease, whileLeader } from '../jobs/lease.ts';
 import { SerialBatcher } from './serial-batcher.ts';
+import { describeFailure, park } from './parked.ts';
 import { sleep } from '../../server/platform/sleep.ts';
 import type { KV } from '@nats-io/kv';
 import type { Delivery, Projection } from '../projection/projection.ts';
@@ -155,45 +156,123 @@ export class Projector {
    * an earlier batch was being written) can arrive behind newer ones, and must neither be
    * applied twice nor hold the checkpoint back. The checkpoint becomes the highest sequence
    * applied, and acking that message acks everything below it (AckPolicy.All).
+   *
+   * A batch that fails for a reason of its data (not a database away) is split until the event
+   * that fails is found; everything before it is applied, the event is retried a few times, then
+   * parked (recorded, counted, logged once) and skipped, and everything after it is applied:
+   * one app's poison never stops a projection for every app.
    */
   async #flush(delivered: Delivered[]): Promise<void> {
-    const { db, metrics, now, broker } = this.deps;
+    const { metrics, now, broker } = this.deps;
     const name = this.projection.name;
     let newest = delivered[0]!.m;
     for (const d of delivered) if (d.m.seq > newest.seq) newest = d.m;
-    const lastSeq = newest.seq;
-    const applied = await db.transaction(async (tx) => {
-      const rows = await tx.query<{ last_seq: number }>(
-        'SELECT last_seq FROM projection_checkpoints WHERE projection = $1 AND stream = $2 FOR UPDATE',
-        [name, this.#stream],
-      );
-      const checkpoint = rows[0]?.last_seq ?? 0;
-      const fresh = freshInOrder(delivered, checkpoint);
-      if (fresh.length > 0) await this.projection.apply(tx, fresh, now());
-      if (lastSeq > checkpoint) {
-        await tx.query(
-          'UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2',
-          [name, this.#stream, lastSeq],
-        );
-      }
-      return fresh;
-    });
+    const applied = await this.#commit(inStreamOrder(delivered), newest.seq);
     newest.ack(); // AckPolicy.All: covers every message up to it
-    broker.nc.publish(checkpointSubject(name), JSON.stringify({ stream: this.#stream, seq: lastSeq }));
+    broker.nc.publish(checkpointSubject(name), JSON.stringify({ stream: this.#stream, seq: newest.seq }));
     metrics.eventsApplied.inc({ projection: name }, applied.length);
-    metrics.projectionCheckpoint.set({ projection: name, stream: this.#stream }, lastSeq);
+    metrics.projectionCheckpoint.set({ projection: name, stream: this.#stream }, newest.seq);
     const last = applied.findLast((d) => 'event' in d);
     if (last && 'event' in last) {
       metrics.projectionLagSeconds.set({ projection: name }, (now().getTime() - Date.parse(last.event.occurred_at)) / 1000);
     }
     metrics.projectionLagMessages.set({ projection: name }, newest.info.pending);
   }
+
+  /**
+   * Applies `items` (stream order) in one transaction and moves the checkpoint to `upTo`;
+   * returns what was applied. On a failure of the data, splits (see {@link Projector.#flush}).
+   */
+  async #commit(items: Sequenced[], upTo: number): Promise<Delivery[]> {
+    try {
+      return await this.deps.db.transaction(async (tx) => {
+        const checkpoint = await this.#lockCheckpoint(tx);
+        const fresh = items.flatMap((i) => (i.delivery && i.seq > checkpoint ? [i.delivery] : []));
+        if (fresh.length > 0) await this.projection.apply(tx, fresh, this.deps.now());
+        if (upTo > checkpoint) await this.#setCheckpoint(tx, upTo);
+        return fresh;
+      });
+    } catch (err) {
+      if (isTransientDatabaseError(err)) throw err;
+      if (items.length === 1) return this.#poisoned(items[0]!, upTo, err);
+      const half = Math.ceil(items.length / 2);
+      const first = items.slice(0, half);
+      return [...(await this.#commit(first, first[first.length - 1]!.seq)), ...(await this.#commit(items.slice(half), upTo))];
+    }
+  }
+
+  /** One event that fails alone: tried again a few times, then parked and skipped. */
+  async #poisoned(item: Sequenced, upTo: number, firstError: unknown): Promise<Delivery[]> {
+    let error = firstError;
+    for (let attempt = 2; attempt <= POISON_ATTEMPTS; attempt++) {
+      await sleep(POISON_BACKOFF_MS * 4 ** (attempt - 2));
+      try {
+        return await this.deps.db.transaction(async (tx) => {
+          const checkpoint = await this.#lockCheckpoint(tx);
+          if (item.seq <= checkpoint || !item.delivery) return [];
+          await this.projection.apply(tx, [item.delivery], this.deps.now());
+          if (upTo > checkpoint) await this.#setCheckpoint(tx, upTo);
+          return [item.delivery];
+        });
+      } catch (err) {
+        if (isTransientDatabaseError(err)) throw err;
+        error = err;
+      }
+    }
+    const d = item.delivery!;
+    const parked = {
+      projection: this.projection.name,
+      stream: this.#stream,
+      seq: item.seq,
+      subject: d.subject,
+      tenant: 'event' in d ? d.event.tenant : null,
+      error: describeFailure(error),
+      attempts: POISON_ATTEMPTS,
+      at: this.deps.now(),
+    };
+    await this.deps.db.transaction(async (tx) => {
+      const checkpoint = await this.#lockCheckpoint(tx);
+      await park(tx, parked);
+      if (upTo > checkpoint) await this.#setCheckpoint(tx, upTo);
+    });
+    this.deps.metrics.projectionParked.inc({ projection: this.projection.name });
+    this.deps.log.warn(
+      { projection: parked.projection, stream: parked.stream, seq: parked.seq, tenant: parked.tenant, error: parked.error, attempts: parked.attempts },
+      'parked an event the projection can not apply; the events after it go on (npm run ops -- parked list)',
+    );
+    return [];
+  }
+
+  async #lockCheckpoint(tx: Queryable): Promise<number> {
+    const rows = await tx.query<{ last_seq: number }>('SELECT last_seq FROM projection_checkpoints WHERE projection = $1 AND stream = $2 FOR UPDATE', [
+      this.projection.name,
+      this.#stream,
+    ]);
+    return rows[0]?.last_seq ?? 0;
+  }
+
+  async #setCheckpoint(tx: Queryable, seq: number): Promise<void> {
+    await tx.query('UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2', [
+      this.projection.name,
+      this.#stream,
+      seq,
+    ]);
+  }
 }
 
+/** A message in a batch: its sequence, and what it means to a projection (undefined: unreadable, skipped). */
+interface Sequenced {
+  seq: number;
+  delivery: Delivery | undefined;
+}
 
-/** The deliveries after `checkpoint`, each once, in stream order. */
-export function freshInOrder(delivered: readonly { m: { seq: number }; delivery: Delivery | undefined }[], checkpoint: number): Delivery[] {
-  const bySeq = new Map<number, Delivery>();
-  for (const d of delivered) if (d.delivery && d.m.seq > checkpoint) bySeq.set(d.m.seq, d.delivery);
+/** Tries of an event that fails alone before it is parked, and the pause before the second (then x4). */
+const POISON_ATTEMPTS = 3;
+const POISON_BACKOFF_MS = 50;
+
+/** A batch's messages, each once, in stream order. */
+export function inStreamOrder(delivered: readonly { m: { seq: number }; delivery: Delivery | undefined }[]): Sequenced[] {
+  const bySeq = new Map<number, Sequenced>();
+  for (const d of delivered) bySeq.set(d.m.seq, { seq: d.m.seq, delivery: d.delivery });
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }

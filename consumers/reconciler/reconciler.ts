@@ -60,15 +60,24 @@ export class Reconciler {
     const started = now();
     const t0 = performance.now();
     const report: ReconcileReport = { holder: this.deps.holder, started_at: started.toISOString(), duration_ms: 0, rows: {}, purged: {} };
+    const firstSeqs = new Map<string, number | undefined>();
     for (const t of this.deps.tables) {
       const stream = STREAMS[t.stream].name;
       const firstSeq = await this.#firstSeq(stream);
+      firstSeqs.set(stream, firstSeq);
       const expired = await this.#deleteWhere(t, 'expires_at <= $1', [started.toISOString()], firstSeq);
       const sourceGone = firstSeq === undefined ? 0 : await this.#deleteWhere(t, 'last_seq < $1', [firstSeq], undefined);
       report.rows[t.table] = { expired, source_gone: sourceGone };
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'expired' }, expired);
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'source_gone' }, sourceGone);
     }
+    // Parked events whose message has left its stream: nothing is left to retry.
+    let parked = 0;
+    for (const stream of new Set((await db.query<{ stream: string }>('SELECT DISTINCT stream FROM parked_events')).map((r) => r.stream))) {
+      const first = firstSeqs.has(stream) ? firstSeqs.get(stream) : await this.#firstSeq(stream);
+      parked += await db.command('DELETE FROM parked_events WHERE stream = $1 AND seq < $2', [stream, first ?? Number.MAX_SAFE_INTEGER]);
+    }
+    report.rows.parked_events = { expired: 0, source_gone: parked };
     // Stored idempotent responses whose items' time has passed (the record, without them, stays 24 h).
     report.rows.idempotent_responses = { expired: await expireResponses(db, started), source_gone: 0 };
     for (const table of PLAIN_EXPIRING_TABLES) {

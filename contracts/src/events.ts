@@ -5,7 +5,7 @@ import { DraftDeletedEvent, DraftSavedEvent } from './drafts.ts';
 import { EmailRequestedEvent } from './email.ts';
 import { DeviceTokenDiscardedEvent, DeviceTokenRegisteredEvent } from './ios.ts';
 import { UploadIssuedEvent } from './storage.ts';
-import { TenantKeyRotatedEvent, TenantRegisteredEvent, TenantRemovedEvent } from './tenants.ts';
+import { TenantKeyRotatedEvent, TenantRegisteredEvent, TenantRemovedEvent, TenantUpdatedEvent } from './tenants.ts';
 import type { StreamName } from './streams.ts';
 
 /** Every event type: its envelope schema, version and the stream that holds it. */
@@ -16,6 +16,7 @@ export const EVENTS = {
   'bot.output.created': { schema: BotOutputCreatedEvent, v: 1, stream: 'BOTS' },
   'bot.task.failed': { schema: BotTaskFailedEvent, v: 1, stream: 'BOTS' },
   'tenant.registered': { schema: TenantRegisteredEvent, v: 1, stream: 'TENANTS' },
+  'tenant.updated': { schema: TenantUpdatedEvent, v: 1, stream: 'TENANTS' },
   'tenant.key_rotated': { schema: TenantKeyRotatedEvent, v: 1, stream: 'TENANTS' },
   'tenant.removed': { schema: TenantRemovedEvent, v: 1, stream: 'TENANTS' },
   'conversion.recorded': { schema: ConversionRecordedEvent, v: 1, stream: 'CONVERSIONS' },
@@ -36,6 +37,7 @@ export const AnyEvent = z.discriminatedUnion('type', [
   BotOutputCreatedEvent,
   BotTaskFailedEvent,
   TenantRegisteredEvent,
+  TenantUpdatedEvent,
   TenantKeyRotatedEvent,
   TenantRemovedEvent,
   ConversionRecordedEvent,

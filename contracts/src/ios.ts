@@ -26,7 +26,9 @@ export const RegistrationId = z.uuid().meta({ description: 'Opaque registration 
 export const IosRegisterTokenInput = z.strictObject({
   token: ApnsToken,
   environment: ApnsEnvironment,
-  bundle_id: BundleId.optional().meta({ description: 'The app to push to (the APNs topic); default: the server’s APNS_TOPIC.' }),
+  bundle_id: BundleId.optional().meta({
+    description: 'The app to push to (the APNs topic): one of the bundle ids the app was registered with (403 otherwise); default: its first, or the server’s APNS_TOPIC for an app the registry does not know.',
+  }),
 });
 export type IosRegisterTokenInput = z.infer<typeof IosRegisterTokenInput>;
 

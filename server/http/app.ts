@@ -11,6 +11,10 @@ import { allowedMethods } from './middleware/allowed-methods.ts';
 import { apiCalls } from './middleware/api-calls.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
+import { liveSubscriptions } from './middleware/live-subscriptions.ts';
+import { trustedProxies } from './middleware/client-address.ts';
+import { bearer, constantTimeEqual } from '../platform/credentials.ts';
+import { MayflyError } from '../platform/errors.ts';
 import { databaseCounter, memoryCounter } from './middleware/rate-counters.ts';
 import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
@@ -40,13 +44,16 @@ export function createApp(deps: AppDeps) {
   const { config } = services;
   const admission = deps.admission ?? (config.TENANCY === 'registered' ? registeredAdmission(services.tenants, services.secretKey) : openAdmission);
   // One process (embedded PGlite) counts in memory; a deployment of several shares Postgres.
-  const limits = { counter: services.db.kind === 'pg' ? databaseCounter(services.db) : memoryCounter(), configured: config.RATE_LIMITS, now: services.now };
+  const proxies = trustedProxies(config.TRUSTED_PROXIES);
+  const limits = { counter: services.db.kind === 'pg' ? databaseCounter(services.db) : memoryCounter(), configured: config.RATE_LIMITS, now: services.now, trustedProxies: proxies };
   const routes = restRoutes(appRouter);
+  const procedureTypes = new Map(Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>).map(([name, p]) => [name, p._def.type]));
+  const procedures = new Set(procedureTypes.keys());
   const context = procedureContext(services, log);
   const app = new Hono();
 
   app.use(requestId({ headerName: 'X-Request-ID' }));
-  app.use(requestLog({ log, metrics }));
+  app.use(requestLog({ log, metrics, procedures, tenantLabel: (t) => services.tenants.metricsLabel(t) }));
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
   if (config.CORS_ORIGINS.length > 0) {
     app.use(
@@ -68,13 +75,18 @@ export function createApp(deps: AppDeps) {
       return SITE_PATHS.has(path) || isDocsPath(path) ? ['GET'] : undefined;
     }),
   );
+  const isSubscription = (p: string) => procedureTypes.get(p) === 'subscription';
   for (const api of [TRPC_PREFIX, REST_PREFIX]) {
-    app.use(`${api}/*`, tenantGate(admission), appRateLimit({ ...limits, tenants: services.tenants, log }), idempotency(services.db, services.now));
+    app.use(`${api}/*`, tenantGate(admission, isSubscription), appRateLimit({ ...limits, tenants: services.tenants, log, procedures }), idempotency(services.db, services.now));
   }
+  app.use(`${TRPC_PREFIX}/*`, liveSubscriptions({ perApp: config.SSE_MAX_PER_APP, tenants: services.tenants, isSubscription }));
 
   app.get('/', (c) => c.json({ name: 'mayfly', version: VERSION, docs: '/docs', openapi: '/openapi.json', health: '/health' }));
   app.get('/health', addressRateLimit(limits, 'health'), (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {
+    const token = config.METRICS_TOKEN;
+    const given = bearer(c.req.header('authorization'));
+    if (token && (!given || !constantTimeEqual(given, token))) throw new MayflyError('UNAUTHORIZED', 'metrics need Authorization: Bearer <METRICS_TOKEN>');
     c.header('Content-Type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
   });

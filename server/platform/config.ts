@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const seconds = (def: number) => z.coerce.number().int().positive().default(def);
@@ -31,7 +32,7 @@ export const ConfigSchema = z
     NATS_URL: optionalString,
     NATS_SERVER_BIN: z.string().default('nats-server'),
     TENANCY: z.enum(['open', 'registered']).optional(),
-    ADMIN_TOKEN: optionalString,
+    ADMIN_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     RECONCILE_INTERVAL_SECONDS: seconds(60),
     BOT_OUTPUT_TTL_SECONDS: seconds(86_400),
@@ -71,6 +72,13 @@ export const ConfigSchema = z
       .default('')
       .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    SSE_MAX_PER_APP: z.coerce.number().int().positive().default(20),
+    METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+      .refine((list) => list.every((p) => (p.includes('/') ? ipaddr.isValidCIDR(p) : ipaddr.isValid(p))), 'must be comma-separated addresses or CIDR ranges, e.g. 10.0.0.0/8,192.0.2.7'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // iOS: APNs token auth (ios.notify) and StoreKit 2 verification (ios.validateReceipt).
     APNS_KEY_FILE: optionalString,

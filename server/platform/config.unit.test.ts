@@ -30,4 +30,19 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/SECRET_KEY is required/);
     expect(() => loadConfig({ SECRET_KEY: 'short-secret' })).toThrowError(/SECRET_KEY.*\(set\)$/);
   });
+
+  it('refuses an ADMIN_TOKEN shorter than 32 characters, naming it and not echoing it', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short-admin-token' })).toThrowError(/^invalid configuration: ADMIN_TOKEN must be at least 32 characters \(set\)$/);
+    expect(loadConfig({ ADMIN_TOKEN: 'a'.repeat(32) }).ADMIN_TOKEN).toHaveLength(32);
+  });
+
+  it('reads TRUSTED_PROXIES as addresses and CIDR ranges, and refuses anything else', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7,::1' }).TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.0.2.7', '::1']);
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '10.0.0.0/8;rm']) expect(() => loadConfig({ TRUSTED_PROXIES: bad })).toThrowError(/TRUSTED_PROXIES must be comma-separated addresses/);
+  });
+
+  it('refuses a METRICS_TOKEN shorter than 16 characters', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'tiny' })).toThrowError(/METRICS_TOKEN must be at least 16 characters/);
+    expect(loadConfig({}).SSE_MAX_PER_APP).toBe(20);
+  });
 });

@@ -57,6 +57,12 @@ export function createMetrics() {
       labelNames: ['projection'] as const,
       registers: [registry],
     }),
+    projectionParked: new Counter({
+      name: 'mayfly_projection_parked_events_total',
+      help: 'Events a projection could not apply, parked and skipped (npm run ops -- parked list)',
+      labelNames: ['projection'] as const,
+      registers: [registry],
+    }),
     eventsInvalid: new Counter({
       name: 'mayfly_projection_events_invalid_total',
       help: 'Events a projection skipped because they failed their schema',

@@ -9,7 +9,7 @@ import { MayflyError } from '../platform/errors.ts';
 import { bearer, constantTimeEqual } from '../platform/credentials.ts';
 import type { Context } from './context.ts';
 import { describeError, trpcCodeFor } from './errors.ts';
-import { rejectBadText } from './input-guard.ts';
+import { rejectBadInput } from './input-guard.ts';
 
 /** Procedure metadata: the REST twin's route, and its success status when not 200. */
 export type Meta = OpenApiMeta<{ successStatus?: 201 }>;
@@ -47,20 +47,20 @@ const t = initTRPC
 
 /** Any procedure: its input is checked for text Mayfly refuses to keep. */
 const checkedInput = t.middleware(async ({ getRawInput, next }) => {
-  await rejectBadText(getRawInput);
+  await rejectBadInput(getRawInput);
   return next();
 });
 
 /** Tenant-scoped procedures: the edge has resolved `X-App-ID`, so `ctx.tenant` is a string. */
 const tenantOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
   if (ctx.tenant === null) throw new Error('tenant procedure reached without a tenant');
-  await rejectBadText(getRawInput);
+  await rejectBadInput(getRawInput);
   return next({ ctx: { tenant: ctx.tenant } });
 });
 
 /** Admin procedures: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
 const adminOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
-  await rejectBadText(getRawInput);
+  await rejectBadInput(getRawInput);
   const adminToken = ctx.services.config.ADMIN_TOKEN;
   if (!adminToken) throw new MayflyError('FORBIDDEN', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
   const given = bearer(ctx.authorization);

@@ -299,23 +299,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/tenants/{app_id}/rotate-key": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** New key; the old one stops working at once */
-        post: operations["adminTenantsRotateKey"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/admin/tenants/{app_id}": {
         parameters: {
             query?: never;
@@ -328,6 +311,24 @@ export interface paths {
         post?: never;
         /** Remove an app; purge=true erases its data everywhere */
         delete: operations["adminTenantsDelete"];
+        options?: never;
+        head?: never;
+        /** Change an app’s rate limits or bundle ids; fields given replace, fields left out stay */
+        patch: operations["adminTenantsUpdate"];
+        trace?: never;
+    };
+    "/admin/tenants/{app_id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New key; the old one stops working at once */
+        post: operations["adminTenantsRotateKey"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -395,6 +396,57 @@ export interface paths {
         get: operations["adminReplays"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/parked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events projections could not apply, parked and skipped */
+        get: operations["adminParkedList"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/parked/{projection}/{seq}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a parked event again (after its cause is fixed); 422 when it still fails, 410 when its message has left the stream */
+        post: operations["adminParkedRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/parked/{projection}/{seq}/drop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Forget a parked event: it stays unapplied */
+        post: operations["adminParkedDrop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -572,6 +624,13 @@ export interface components {
         };
         /** @enum {string} */
         ReceiptRefusal: "malformed" | "unsupported_algorithm" | "environment_not_accepted" | "invalid_chain_length" | "invalid_certificate" | "verification_failure" | "invalid_app_identifier" | "invalid_environment" | "revoked" | "expired";
+        TenantSummary: {
+            app_id: string;
+            rate_limits?: components["schemas"]["RateLimits"];
+            bundle_ids: string[];
+            /** Format: date-time */
+            registered_at: string;
+        };
         TenantKey: {
             app_id: string;
             /** @description The app key: shown once, stored only as a hash. */
@@ -654,6 +713,20 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             finished_at: string | null;
+        };
+        ParkedEvent: {
+            projection: string;
+            stream: string;
+            seq: number;
+            subject: string;
+            tenant: string | null;
+            /** @description Why it failed (its last failure), no copy of the event */
+            error: string;
+            attempts: number;
+            /** Format: date-time */
+            first_failed_at: string;
+            /** Format: date-time */
+            last_failed_at: string;
         };
         StorageLifecycleApplied: {
             bucket: string;
@@ -2341,7 +2414,7 @@ export interface operations {
                      */
                     environment: "sandbox" | "production";
                     /**
-                     * @description The app to push to (the APNs topic); default: the server’s APNS_TOPIC.
+                     * @description The app to push to (the APNs topic): one of the bundle ids the app was registered with (403 otherwise); default: its first, or the server’s APNS_TOPIC for an app the registry does not know.
                      * @example com.example.app
                      */
                     bundle_id?: string;
@@ -2794,12 +2867,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: {
-                            app_id: string;
-                            rate_limits?: components["schemas"]["RateLimits"];
-                            /** Format: date-time */
-                            registered_at: string;
-                        }[];
+                        items: components["schemas"]["TenantSummary"][];
                     };
                 };
             };
@@ -2892,118 +2960,20 @@ export interface operations {
                 "application/json": {
                     app_id: string;
                     rate_limits?: components["schemas"]["RateLimits"];
+                    /**
+                     * @description The Apple bundle ids this app owns: register-token accepts only these (the first is the default) and validate-receipt verifies only their transactions.
+                     * @example [
+                     *       "com.example.app",
+                     *       "com.example.app.watchkitapp"
+                     *     ]
+                     */
+                    bundle_ids?: string[];
                 };
             };
         };
         responses: {
             /** @description Successful response */
             201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TenantKey"];
-                };
-            };
-            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Missing or wrong credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Request body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Content-Type must be application/json */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Internal error; the request id identifies it in the logs */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    adminTenantsRotateKey: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                app_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful response */
-            200: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3178,6 +3148,251 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal error; the request id identifies it in the logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminTenantsUpdate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Replaces the app’s limits; {} returns it to the defaults. */
+                    rate_limits?: components["schemas"]["RateLimits"];
+                    /**
+                     * @description Replaces the app’s bundle ids; [] removes them all.
+                     * @example [
+                     *       "com.example.app",
+                     *       "com.example.app.watchkitapp"
+                     *     ]
+                     */
+                    bundle_ids?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSummary"];
+                };
+            };
+            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or belongs to another app) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Changed concurrently; read it again and retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal error; the request id identifies it in the logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminTenantsRotateKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantKey"];
+                };
+            };
+            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3558,6 +3773,322 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal error; the request id identifies it in the logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminParkedList: {
+        parameters: {
+            query?: {
+                projection?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ParkedEvent"][];
+                    };
+                };
+            };
+            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or belongs to another app) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal error; the request id identifies it in the logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminParkedRetry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                projection: string;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        retried: true;
+                    };
+                };
+            };
+            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal error; the request id identifies it in the logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminParkedDrop: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                projection: string;
+                seq: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        dropped: true;
+                    };
+                };
+            };
+            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Gone: a retry (same Idempotency-Key) of a request whose result was deleted or has expired (IDEMPOTENT_RESULT_GONE: nothing was done again), or a device token APNs rejected (GONE: register it again) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Content-Type must be application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,8 @@ import type { Database } from '../../platform/db/database.ts';
 export interface RateCounter {
   /** Adds one to the bucket's window and returns the new count. */
   increment(bucket: string, windowStart: number, windowEnd: number): Promise<number>;
+  /** Windows held in memory (a memory counter's), for tests and metrics. */
+  readonly size?: number;
 }
 
 /**
@@ -66,17 +68,31 @@ export function databaseCounter(db: Database): RateCounter {
   };
 }
 
-/** Counts in this process's memory (a single-process deployment: embedded PGlite). */
-export function memoryCounter(): RateCounter {
+/**
+ * Counts in this process's memory (a single-process deployment: embedded PGlite), in at most
+ * `max` windows: ended windows go first, and past `max` the least recently counted (a flood of
+ * made-up app ids can not grow it without bound).
+ */
+export function memoryCounter(max = 100_000): RateCounter {
   const windows = new Map<string, { end: number; count: number }>();
   return {
     async increment(bucket, windowStart, windowEnd) {
       const key = `${bucket}|${windowStart}`;
       const w = windows.get(key) ?? { end: windowEnd, count: 0 };
       w.count += 1;
+      windows.delete(key); // kept in least-recently-counted order
       windows.set(key, w);
-      if (windows.size > 10_000) for (const [k, v] of windows) if (v.end <= windowStart) windows.delete(k);
+      if (windows.size > max) {
+        for (const [k, v] of windows) if (v.end <= windowStart) windows.delete(k);
+        for (const k of windows.keys()) {
+          if (windows.size <= max) break;
+          windows.delete(k);
+        }
+      }
       return w.count;
+    },
+    get size() {
+      return windows.size;
     },
   };
 }

@@ -61,6 +61,80 @@ describe('rate limits', () => {
   });
 });
 
+describe('rate limits read requests as tRPC does', () => {
+  it('count every call of a batch, an encoded comma too: 15 batches of two bots.execute reach 30/min', async () => {
+    await using nats = await startTestNats();
+    const m = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: 'memory://', RATE_LIMITS: '{}' }, { now: fixed });
+    try {
+      const batch = () =>
+        m.app!.request(
+          '/trpc/bots.execute%2Cbots.execute?batch=1',
+          jsonRequest('POST', { 0: { json: { task_type: 'echo', context: {}, wait_ms: 0 } }, 1: { json: { task_type: 'echo', context: {}, wait_ms: 0 } } }, { 'X-App-ID': 'batcher' }),
+        );
+      for (let i = 0; i < 15; i++) expect((await batch()).status, `batch ${i + 1}`).toBe(200);
+      expect((await batch()).status).toBe(429);
+      // An encoded batch that mixes an admin procedure in still needs an app.
+      expect((await m.app!.request('/trpc/admin.tenants.list%2Cdrafts.list?batch=1')).status).toBe(400);
+      // More than 10 calls in one batch is refused before any runs.
+      const eleven = Array.from({ length: 11 }, () => 'drafts.list').join(',');
+      expect((await m.app!.request(`/trpc/${eleven}?batch=1`, { headers: { 'X-App-ID': 'batcher' } })).status).toBe(400);
+    } finally {
+      await m.stop();
+    }
+  });
+
+  it('never reach Object.prototype for a procedure named constructor or __proto__, and count unknown names together', async () => {
+    await using nats = await startTestNats();
+    const m = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: 'memory://', RATE_LIMITS: '{"*": "5/min"}' }, { now: fixed });
+    try {
+      for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+        for (const path of [`/trpc/${name}`, `/trpc/${name},drafts.list?batch=1`]) {
+          const res = await m.app!.request(path, { headers: { 'X-App-ID': `proto-${name}` } });
+          expect(res.status, path).toBeLessThan(500);
+        }
+      }
+      // Made-up procedure names share one count: five, then 429, whatever the names.
+      const junk = (i: number) => m.app!.request(`/trpc/junk${i}.x`, { headers: { 'X-App-ID': 'junker' } });
+      for (let i = 0; i < 5; i++) expect((await junk(i)).status).toBe(404);
+      expect((await junk(99)).status).toBe(429);
+    } finally {
+      await m.stop();
+    }
+  });
+});
+
+describe('per-address limits', () => {
+  it('name the client behind TRUSTED_PROXIES by X-Forwarded-For, leave loopback probes alone, and limit admin calls per address', async () => {
+    await using nats = await startTestNats();
+    const m = await startTestMayfly(
+      { NATS_URL: nats.url, DATABASE_URL: 'memory://', RATE_LIMITS: '{"health": "2/min", "admin": "3/min"}', TRUSTED_PROXIES: '10.0.0.0/8', ADMIN_TOKEN: 'a'.repeat(32) },
+      { now: fixed },
+    );
+    try {
+      const from = (peer: string, forwarded?: string) => ({ incoming: { socket: { remoteAddress: peer } }, ...(forwarded ? {} : {}) });
+      const health = (peer: string, forwarded?: string) =>
+        m.app!.request('/health', { headers: forwarded ? { 'x-forwarded-for': forwarded } : {} }, from(peer, forwarded));
+      // Behind the proxy, each client has its own count.
+      expect((await health('10.0.0.5', '198.51.100.1')).status).toBe(200);
+      expect((await health('10.0.0.5', '198.51.100.1')).status).toBe(200);
+      expect((await health('10.0.0.5', '198.51.100.1')).status).toBe(429);
+      expect((await health('10.0.0.6', '203.0.113.9, 10.0.0.7')).status).toBe(200);
+      // An untrusted peer can not pick its address by sending the header.
+      expect((await health('192.0.2.50', '198.51.100.77')).status).toBe(200);
+      expect((await health('192.0.2.50', '198.51.100.78')).status).toBe(200);
+      expect((await health('192.0.2.50', '198.51.100.79')).status).toBe(429);
+      // Loopback probes (the host's own health checks) are never limited.
+      for (let i = 0; i < 5; i++) expect((await health('127.0.0.1')).status).toBe(200);
+      // Admin calls count per client address, token or not.
+      const adminCall = () => m.app!.request('/api/v1/admin/tenants', { headers: { authorization: 'Bearer wrong' } }, from('192.0.2.60'));
+      for (let i = 0; i < 3; i++) expect((await adminCall()).status).toBe(401);
+      expect((await adminCall()).status).toBe(429);
+    } finally {
+      await m.stop();
+    }
+  });
+});
+
 describe('rate-limit counts on PostgreSQL', () => {
   it.skipIf(pgSkip)('give every concurrent request across instances its own exact count, one statement per turn', async () => {
     await using database = await testDatabaseUrl('postgres');

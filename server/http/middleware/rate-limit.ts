@@ -1,7 +1,7 @@
 import type { Context as HonoContext, MiddlewareHandler } from 'hono';
 import type { TenantRegistry } from '../../../consumers/tenant-registry.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { clientAddress } from './client-address.ts';
+import { clientAddress, isLoopback, type TrustedProxies } from './client-address.ts';
 import '../variables.ts';
 import type { RateLimits } from '@mayfly/contracts';
 import { MayflyError } from '../../platform/errors.ts';
@@ -23,8 +23,8 @@ export function parseRate(rate: string): Limit {
   return { max: Number(m[1]), windowMs: unit };
 }
 
-/** The seeds' defaults: health 10/min per client address, bots.execute 30/min per app; the rest generous. */
-export const DEFAULT_RATES: Record<string, string> = { health: '10/min', 'bots.execute': '30/min', '*': '1200/min' };
+/** The seeds' defaults: health 10/min per client address, bots.execute 30/min per app, admin calls 600/min per address; the rest generous. */
+export const DEFAULT_RATES: Record<string, string> = { health: '10/min', 'bots.execute': '30/min', admin: '600/min', '*': '1200/min' };
 
 /** Where a request's limit comes from: the app's own, then configuration, then the defaults. */
 export function limitFor(procedure: string, appLimits: RateLimits | undefined, configured: Record<string, string>): Limit {
@@ -97,21 +97,36 @@ export interface RateLimitDeps {
   now: () => Date;
 }
 
-/** Per app and procedure: every call a request makes counts for its app (an app's own limits first). */
-export function appRateLimit(deps: RateLimitDeps & { tenants: TenantRegistry; log: Logger }): MiddlewareHandler {
+/**
+ * Per app and procedure: every call a request makes counts for its app (an app's own limits
+ * first; unknown procedures share one `other` count). Admin calls, which name no app, count
+ * per client address under `admin`.
+ */
+export function appRateLimit(deps: RateLimitDeps & { tenants: TenantRegistry; log: Logger; procedures: ReadonlySet<string>; trustedProxies: TrustedProxies }): MiddlewareHandler {
   return rateLimit({
     ...deps,
     subject: (c) => {
       const tenant = c.get('tenant');
       const calls = c.get('calls');
-      if (tenant === null || calls.length === 0) return null;
-      return { owner: `app:${tenant}`, procedures: [...calls], appLimits: deps.tenants.get(tenant)?.rateLimits };
+      if (calls.length === 0) return null;
+      if (tenant === null) return { owner: `ip:${clientAddress(c, deps.trustedProxies)}`, procedures: ['admin'] };
+      return { owner: `app:${tenant}`, procedures: calls.map((p) => (deps.procedures.has(p) ? p : 'other')), appLimits: deps.tenants.get(tenant)?.rateLimits };
     },
     onStoreError: (err) => deps.log.warn({ err }, 'rate-limit store unavailable; not limiting'),
   });
 }
 
-/** Per client address, for routes outside the API (`/health`): `name` is the limit's key in RATE_LIMITS. */
-export function addressRateLimit(deps: RateLimitDeps, name: string): MiddlewareHandler {
-  return rateLimit({ ...deps, subject: (c) => ({ owner: `ip:${clientAddress(c)}`, procedures: [name] }) });
+/**
+ * Per client address, for routes outside the API (`/health`): `name` is the limit's key in
+ * RATE_LIMITS. The address is the client's behind trusted proxies; loopback (a probe of the
+ * host's own) is not limited.
+ */
+export function addressRateLimit(deps: RateLimitDeps & { trustedProxies: TrustedProxies }, name: string): MiddlewareHandler {
+  return rateLimit({
+    ...deps,
+    subject: (c) => {
+      const address = clientAddress(c, deps.trustedProxies);
+      return isLoopback(address) ? null : { owner: `ip:${address}`, procedures: [name] };
+    },
+  });
 }

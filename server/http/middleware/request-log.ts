@@ -8,10 +8,15 @@ import '../variables.ts';
 /** Paths outside the API that get their own metrics label; everything else unknown is `other`. */
 const ROUTE_LABELS = new Set(['/', '/health', '/metrics', '/openapi.json', '/docs']);
 
-/** The metrics and log label of a request: the procedures it calls, or its route. */
-export function procedureLabel(c: Context): string {
+/**
+ * The label of a request, from a closed set whatever a client sends: a procedure of the API,
+ * `batch` for a tRPC batch, a route outside the API, or `other` (a junk path must not make a
+ * new metrics series).
+ */
+export function procedureLabel(c: Context, procedures: ReadonlySet<string>): string {
   const calls = c.get('calls');
-  if (calls.length > 0) return calls.join(',');
+  if (calls.length > 1) return 'batch';
+  if (calls.length === 1) return procedures.has(calls[0]!) ? calls[0]! : 'other';
   return ROUTE_LABELS.has(c.req.path) ? c.req.path : 'other';
 }
 
@@ -57,8 +62,10 @@ function refusal(c: Context): { fields: Record<string, unknown>; unexpected: unk
  * client's mistake (4xx), `warn` for a refusal the server expected (a 503 for an integration
  * that is not configured, a dependency that is down), `error` with the stack only for what
  * nobody expected (a 500). Responses built by the tRPC and REST handlers get `X-Request-ID` here.
+ * Metrics labels come from closed sets: known procedures (else `other`), and a tenant only
+ * where `tenantLabel` names it (registered apps), so no client can grow the series.
  */
-export function requestLog(deps: { log: Logger; metrics: Metrics }): MiddlewareHandler {
+export function requestLog(deps: { log: Logger; metrics: Metrics; procedures: ReadonlySet<string>; tenantLabel: (tenant: string) => string }): MiddlewareHandler {
   const { log, metrics } = deps;
   return async (c, next) => {
     const started = performance.now();
@@ -68,15 +75,15 @@ export function requestLog(deps: { log: Logger; metrics: Metrics }): MiddlewareH
     c.res.headers.set('X-Request-ID', c.get('requestId'));
     const seconds = (performance.now() - started) / 1000;
     const tenant = c.get('tenant') ?? '-';
-    const procedure = procedureLabel(c);
-    metrics.httpRequests.inc({ tenant, procedure, status: String(c.res.status) });
+    const procedure = procedureLabel(c, deps.procedures);
+    metrics.httpRequests.inc({ tenant: tenant === '-' ? tenant : deps.tenantLabel(tenant), procedure, status: String(c.res.status) });
     metrics.httpDuration.observe({ procedure }, seconds);
     const { fields, unexpected } = refusal(c);
     const line = {
       request_id: c.get('requestId'),
       tenant,
       method: c.req.method,
-      path: c.req.path,
+      path: c.req.path.slice(0, 200),
       procedure,
       status: c.res.status,
       duration_ms: Math.round(seconds * 10_000) / 10,

@@ -13,7 +13,7 @@ describe('requestLog', () => {
     const metrics = createMetrics();
     const app = new Hono();
     app.use(requestId({ headerName: 'X-Request-ID' }));
-    app.use(requestLog({ log: logs.log, metrics }));
+    app.use(requestLog({ log: logs.log, metrics, procedures: new Set(['drafts.create']), tenantLabel: (t) => t }));
     app.post('/api', async (c) => {
       c.set('tenant', 'com.example.app');
       c.set('calls', ['drafts.create']);
@@ -36,7 +36,7 @@ describe('requestLog', () => {
     const logs = capturingLogger();
     const app = new Hono();
     app.use(requestId());
-    app.use(requestLog({ log: logs.log, metrics: createMetrics() }));
+    app.use(requestLog({ log: logs.log, metrics: createMetrics(), procedures: new Set(), tenantLabel: () => 'other' }));
     app.get('/health', (c) => c.text('ok'));
     await app.request('/health');
     await app.request('/a/b/c');
@@ -48,7 +48,7 @@ describe('requestLog', () => {
     const logs = capturingLogger();
     const app = new Hono();
     app.use(requestId());
-    app.use(requestLog({ log: logs.log, metrics: createMetrics() }));
+    app.use(requestLog({ log: logs.log, metrics: createMetrics(), procedures: new Set(), tenantLabel: () => 'other' }));
     app.get('/bad', (c) => errorResponse(c, describeError(new MayflyError('VALIDATION_FAILED', 'the input is not valid'))));
     app.get('/unconfigured', (c) => errorResponse(c, describeError(new MayflyError('SERVICE_UNAVAILABLE', 'storage is not configured: set S3_BUCKET'))));
     app.get('/down', (c) => {

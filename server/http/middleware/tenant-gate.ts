@@ -58,14 +58,16 @@ export function connectionParams(raw: string | undefined): { app_id?: string; ap
  * Calls that are all admin procedures are the operator's, not an app's: they pass without one
  * (their own middleware checks the admin token). A browser's EventSource can not send
  * headers: its SSE subscription carries the app id and key in tRPC's `connectionParams`, in
- * the URL; headers win where both are present.
+ * the URL; headers win where both are present. Only a subscription may: a key in the URL of
+ * any other call would end up in proxies' logs.
  */
-export function tenantGate(admission: TenantAdmission): MiddlewareHandler {
+export function tenantGate(admission: TenantAdmission, isSubscription: (procedure: string) => boolean = () => false): MiddlewareHandler {
   return async (c, next) => {
     const calls = c.get('calls');
     if (calls.length > 0 ? calls.every((p) => p.startsWith('admin.')) : c.req.path.startsWith('/api/v1/admin/')) return next();
     const header = c.req.header('x-app-id');
-    const params = header === undefined ? connectionParams(c.req.query('connectionParams')) : {};
+    const subscription = calls.length === 1 && isSubscription(calls[0]!);
+    const params = header === undefined && subscription ? connectionParams(c.req.query('connectionParams')) : {};
     const authorization = c.req.header('authorization') ?? (params.app_key ? `Bearer ${params.app_key}` : undefined);
     c.set('tenant', await resolveTenant(header ?? params.app_id, authorization, admission));
     await next();

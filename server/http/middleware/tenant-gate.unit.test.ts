@@ -9,14 +9,14 @@ const onlyKey: TenantAdmission = {
   },
 };
 
-function app(admission: TenantAdmission, calls: string[] = ['drafts.list']) {
+function app(admission: TenantAdmission, calls: string[] = ['drafts.list'], subscription = false) {
   const a = new Hono();
   a.use(async (c, next) => {
     c.set('tenant', null);
     c.set('calls', calls);
     await next();
   });
-  a.use(tenantGate(admission));
+  a.use(tenantGate(admission, () => subscription));
   a.all('*', (c) => c.json({ tenant: c.get('tenant') }));
   a.onError((err, c) => errorResponse(c, describeError(err)));
   return a;
@@ -35,7 +35,9 @@ describe('tenantGate', () => {
     expect((await app(onlyKey).request('/x', { headers: { 'X-App-ID': 'a', authorization: 'Bearer key-of-a' } })).status).toBe(200);
     expect((await app(onlyKey).request('/x', { headers: { 'X-App-ID': 'a', authorization: 'Bearer other' } })).status).toBe(500);
     const params = encodeURIComponent(JSON.stringify({ app_id: 'a', app_key: 'key-of-a' }));
-    expect(await (await app(onlyKey).request(`/x?connectionParams=${params}`)).json()).toEqual({ tenant: 'a' });
+    expect(await (await app(onlyKey, ['bots.onUpdate'], true).request(`/x?connectionParams=${params}`)).json()).toEqual({ tenant: 'a' });
+    // Anything but a subscription must send its key in a header: a key in a URL ends up in logs.
+    expect(await (await app(onlyKey).request(`/x?connectionParams=${params}`)).json()).toMatchObject({ error: { code: 'MISSING_APP_ID' } });
   });
 
   it('lets calls that are all admin procedures through without an app, and no batch that mixes them in', async () => {

@@ -2,6 +2,7 @@ import { router } from '../../trpc/trpc.ts';
 import { defineModule } from '../module.ts';
 import { consumersProcedure } from './consumers.ts';
 import { healthDetailedProcedure } from './health.ts';
+import { parkedAdminRouter } from './parked.ts';
 import { reconcilerRunsProcedure } from './reconciler-runs.ts';
 import { replaysProcedure } from './replays.ts';
 import { streamsProcedure } from './streams.ts';
@@ -28,6 +29,7 @@ export const admin = defineModule({
     consumers: consumersProcedure,
     reconcilerRuns: reconcilerRunsProcedure,
     replays: replaysProcedure,
+    parked: parkedAdminRouter,
   }),
   projections: [],
   expiring: [],

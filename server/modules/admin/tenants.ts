@@ -1,6 +1,6 @@
-import { TenantAppIdInput, TenantCreateInput, TenantDeleted, TenantDeleteInput, TenantKey, TenantList } from '@mayfly/contracts';
+import { TenantAppIdInput, TenantCreateInput, TenantDeleted, TenantDeleteInput, TenantKey, TenantList, TenantSummary, TenantUpdateInput } from '@mayfly/contracts';
 import { notFound } from '../../platform/errors.ts';
-import { listTenants, registerTenant, removeTenant, rotateTenantKey } from './registrations.ts';
+import { listTenants, registerTenant, removeTenant, rotateTenantKey, updateTenant } from './registrations.ts';
 import { purgeTenant } from './purge.ts';
 import { adminProcedure, noInput, router } from '../../trpc/trpc.ts';
 
@@ -18,7 +18,20 @@ export const tenantsAdminRouter = router({
     .meta({ openapi: { method: 'POST', path: '/admin/tenants', tags, summary: 'Register an app; its key is shown once' }, successStatus: 201 })
     .input(TenantCreateInput)
     .output(TenantKey)
-    .mutation(({ ctx, input }) => registerTenant(ctx.services, input.app_id, input.rate_limits)),
+    .mutation(({ ctx, input }) => registerTenant(ctx.services, input.app_id, input)),
+
+  update: adminProcedure
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/admin/tenants/{app_id}',
+        tags,
+        summary: 'Change an app’s rate limits or bundle ids; fields given replace, fields left out stay',
+      },
+    })
+    .input(TenantUpdateInput)
+    .output(TenantSummary)
+    .mutation(({ ctx, input }) => updateTenant(ctx.services, input.app_id, input)),
 
   rotateKey: adminProcedure
     .meta({ openapi: { method: 'POST', path: '/admin/tenants/{app_id}/rotate-key', tags, summary: 'New key; the old one stops working at once' } })

@@ -28,6 +28,8 @@ beforeAll(async () => {
       }
       if (req.url === '/text') return void res.writeHead(200).end('not json');
       if (req.url === '/refuse') return void res.writeHead(400).end('{}');
+      if (req.url === '/nul') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"reply": "a\\u0000b"}');
+      if (req.url === '/deep') return void res.writeHead(200, { 'content-type': 'application/json' }).end(`${'['.repeat(100)}${']'.repeat(100)}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reply: 'hi', echoed: JSON.parse(body) as unknown }));
     });
   });
@@ -84,6 +86,11 @@ describe('the http bot handler', () => {
   it('calls only allowlisted hosts, over https', async () => {
     expect(await run(deps({ allowedHosts: {} }), `http://127.0.0.1:${port}/`)).toMatchObject({ error: { code: 'URL_NOT_ALLOWED' } });
     expect(await run(deps({ allowPrivate: false }), 'http://bots.example.com/')).toMatchObject({ error: { code: 'URL_NOT_ALLOWED', message: 'only https URLs may be called' } });
+  });
+
+  it('ends a task failed when the bot answers what no client may send: a NUL byte, or nesting past 64 levels', async () => {
+    expect(await run(deps(), `http://127.0.0.1:${port}/nul`)).toMatchObject({ ok: false, error: { code: 'INVALID_OUTPUT', message: expect.stringContaining('output.reply') as unknown } });
+    expect(await run(deps(), `http://127.0.0.1:${port}/deep`)).toMatchObject({ ok: false, error: { code: 'INVALID_OUTPUT' } });
   });
 
   it('retries a 503, times out a bot that never answers, refuses a non-JSON answer', async () => {

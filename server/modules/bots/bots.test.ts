@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EventSource } from 'eventsource';
-import { botTaskFilter, type BotTask } from '@mayfly/contracts';
+import { botSubject, botTaskFilter, type BotTask } from '@mayfly/contracts';
 import { createMayflyClient } from '@mayfly/contracts/client';
-import { botHandlers, type BotHandler } from './index.ts';
+import { bots, botHandlers, type BotHandler } from './index.ts';
+import { newEvent } from '../../platform/events/publisher.ts';
 import { TransientError } from './handlers/handler.ts';
 import type { Mayfly } from '../../runtime/start.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
@@ -13,7 +14,7 @@ import { DATABASES, testDatabaseUrl, type TestDatabase } from '../../../test/sup
 import { jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
 import { startTestNats } from '../../../test/support/nats.ts';
 
-const ENV = { RECONCILE_INTERVAL_SECONDS: '3600', BOT_HANDLER_TIMEOUT_MS: '400', WORKER_ACK_WAIT_SECONDS: '1' };
+const ENV = { RECONCILE_INTERVAL_SECONDS: '3600', BOT_HANDLER_TIMEOUT_MS: '400', WORKER_ACK_WAIT_SECONDS: '1', SSE_MAX_PER_APP: '2' };
 
 /** Registers extra handlers on a running instance (its registry is shared by edge and worker). */
 function addHandlers(mayfly: Mayfly, ...handlers: BotHandler[]) {
@@ -103,6 +104,16 @@ describe.each(DATABASES)('bots on $name', ({ name, skip }) => {
     expect(hang).toMatchObject({ status: 'failed', error: { code: 'TIMEOUT' } });
   });
 
+  it.skipIf(skip)('ends a task its worker gave up on as failed, with a clear error, instead of pending until its TTL', async () => {
+    const app = `giveup-${randomUUID().slice(0, 6)}`;
+    const taskId = randomUUID();
+    const requested = newEvent('bot.task.requested', app, { task_id: taskId, task_type: 'echo', context: {}, expires_at: new Date(Date.now() + 60_000).toISOString() }, new Date(), taskId);
+    const worker = bots.workers(mayfly.services)[0]!;
+    await worker.giveUp!({ seq: 1, subject: botSubject(app, taskId, 'requested'), event: requested, deliveryCount: worker.maxDeliver }, new Error('kept failing'));
+    const res = await rest(`/bots/tasks/${taskId}`, { headers: { 'X-App-ID': app } });
+    expect(await res.json()).toMatchObject({ task_id: taskId, status: 'failed', error: { code: 'WORKER_FAILED' } });
+  });
+
   it.skipIf(skip)('refuses an unknown task_type with 400 listing the known ones, and a context that does not fit', async () => {
     const unknown = await execute(tenant(), { task_type: 'teleport', context: {} });
     expect(unknown.status).toBe(400);
@@ -164,6 +175,38 @@ describe.each(DATABASES)('bots on $name', ({ name, skip }) => {
     const again = client.bots.onUpdate.subscribe({ lastEventId: seen[0]!.id }, { onData: (e) => replay.push((e as { data: BotTask }).data) });
     await vi.waitFor(() => expect(replay.map((t) => t.status)).toEqual(['completed']));
     again.unsubscribe();
+  });
+
+  it.skipIf(skip)('caps live subscriptions per app (429 beyond), and deletes each one’s consumer when its client leaves', async () => {
+    const app = tenant();
+    const other = tenant();
+    /** The live consumers of this test's two apps. */
+    const consumers = async () => {
+      let n = 0;
+      for await (const c of mayfly.broker.jsm.consumers.list('BOTS')) {
+        const filters = [c.config.filter_subject, ...(c.config.filter_subjects ?? [])].join(' ');
+        if (!c.config.durable_name && (filters.includes(app) || filters.includes(other))) n++;
+      }
+      return n;
+    };
+    const open = () =>
+      fetch(`http://127.0.0.1:${listener.port}/trpc/bots.onUpdate`, {
+        headers: { 'X-App-ID': app, accept: 'text/event-stream' },
+      });
+    const streams = [await open(), await open()];
+    expect(streams.map((r) => r.status)).toEqual([200, 200]);
+    const third = await open();
+    expect(third.status).toBe(429);
+    expect(await third.text()).toContain('TOO_MANY_REQUESTS');
+    // Another app is not held back by this one's share.
+    const neighbour = await fetch(`http://127.0.0.1:${listener.port}/trpc/bots.onUpdate`, {
+      headers: { 'X-App-ID': other, accept: 'text/event-stream' },
+    });
+    expect(neighbour.status).toBe(200);
+    await vi.waitFor(async () => expect(await consumers()).toBe(3));
+    for (const r of [...streams, neighbour]) await r.body!.cancel();
+    await vi.waitFor(async () => expect(await consumers()).toBe(0), { timeout: 3_000, interval: 50 });
+    expect((await open()).status).toBe(200); // a slot given back is taken again
   });
 });
 

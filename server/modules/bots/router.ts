@@ -2,7 +2,6 @@ import { tracked } from '@trpc/server';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { z } from 'zod';
 import {
-  AnyEvent,
   BotExecuteInput,
   BotListInput,
   BotTask,
@@ -26,7 +25,7 @@ import { findTask, listTasks } from './projection/queries.ts';
 import { checkNotifyTarget } from './notify.ts';
 import { botHandlers } from './handlers/registry.ts';
 import { outcomeWaiters } from './outcomes.ts';
-import { parseJson } from '../../platform/events/decode.ts';
+import { decodeEvent } from '../../platform/events/decode.ts';
 
 const tags = ['bots'];
 
@@ -115,25 +114,32 @@ export const botsRouter = router({
      * The tenant's task updates as they happen (SSE). Each carries its stream sequence as the
      * event id, so a client that reconnects with Last-Event-ID resumes where it left off.
      */
-    onUpdate: tenantProcedure.input(z.strictObject({ lastEventId: z.string().regex(/^\d{1,16}$/).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
+    onUpdate: tenantProcedure.input(z.strictObject({ lastEventId: z.string().regex(/^\d{1,16}$/).nullish() }).optional()).subscription(async ({ ctx, input, signal }) => {
       const s = ctx.services;
       const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
-      const consumer = await s.broker.js.consumers.get(STREAMS.BOTS.name, {
-        filter_subjects: tenantBotsFilter(ctx.tenant),
-        ...(after === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
-      });
-      const messages = await consumer.consume();
-      const stop = () => void messages.stop();
-      signal?.addEventListener('abort', stop, { once: true });
-      try {
-        for await (const m of messages) {
-          const parsed = AnyEvent.safeParse(parseJson(m.data));
-          const task = parsed.success && parsed.data.tenant === ctx.tenant ? taskFromEvent(parsed.data, m.seq) : null;
-          if (task && Date.parse(task.expires_at) > s.now().getTime()) yield tracked(String(m.seq), task);
+      return (async function* () {
+        const consumer = await s.broker.js.consumers.get(STREAMS.BOTS.name, {
+          filter_subjects: tenantBotsFilter(ctx.tenant),
+          ...(after === undefined ? { deliver_policy: DeliverPolicy.New } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }),
+        });
+        const messages = await consumer.consume();
+        // Ends when the client leaves, and when the edge ends the stream (the app's key changed).
+        const stop = () => void messages.stop();
+        signal?.addEventListener('abort', stop, { once: true });
+        if (signal?.aborted) stop();
+        try {
+          for await (const m of messages) {
+            const event = decodeEvent(m.data);
+            const task = event?.tenant === ctx.tenant ? taskFromEvent(event, m.seq) : null;
+            if (task && Date.parse(task.expires_at) > s.now().getTime()) yield tracked(String(m.seq), task);
+          }
+        } finally {
+          signal?.removeEventListener('abort', stop);
+          await messages.close().catch(() => undefined);
+          // The client has gone: its consumer goes too, not minutes later.
+          const { name } = await consumer.info(true).catch(() => ({ name: undefined }));
+          if (name) await s.broker.jsm.consumers.delete(STREAMS.BOTS.name, name).catch(() => undefined);
         }
-      } finally {
-        signal?.removeEventListener('abort', stop);
-        await messages.close().catch(() => undefined);
-      }
+      })();
     }),
 });

@@ -1,5 +1,6 @@
 import { ExponentialBackoff, handleType, retry, TaskCancelledError, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { TaskError } from '@mayfly/contracts';
+import { findValueProblem } from '../../platform/values.ts';
 import type { BotHandler, HandlerContext } from './handlers/handler.ts';
 import { TaskFailure, TransientError } from './handlers/handler.ts';
 
@@ -41,6 +42,9 @@ export async function runTask(
   );
   try {
     const output = await policy.execute(({ signal }) => handler.run(parsed.data, { ...ctx, signal }), stop);
+    // An output goes to the broker, a projection and clients: it passes the checks input does.
+    const problem = findValueProblem(output, 'output');
+    if (problem) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `the handler's output ${problem.message} (at ${problem.path})` } };
     return { ok: true, output };
   } catch (err) {
     if (err instanceof TaskCancelledError && !stop?.aborted) {

@@ -42,29 +42,34 @@ export function botWorker(s: Services, registry: HandlerRegistry, log: Logger): 
             signal,
           ))).value
         : { ok: false, error: { code: 'UNKNOWN_TASK_TYPE', message: `no handler for ${data.task_type}` } };
-      const common = { task_id: data.task_id, task_type: data.task_type, created_at: event.occurred_at, expires_at: data.expires_at };
-      const now = s.now();
-      const id = outcomeId(data.task_id);
-      const ttlSeconds = (Date.parse(data.expires_at) - now.getTime()) / 1000;
-      if (outcome.ok) {
-        await s.events.publish(
-          newEvent('bot.output.created', tenant, { ...common, output: outcome.output }, now, id),
-          botSubject(tenant, data.task_id, 'completed'),
-          { ttlSeconds },
-        );
-      } else {
-        await s.events.publish(
-          newEvent('bot.task.failed', tenant, { ...common, error: outcome.error }, now, id),
-          botSubject(tenant, data.task_id, 'failed'),
-          { ttlSeconds },
-        );
-      }
+      await publishOutcome(s, event, outcome);
       log.debug({ task_id: data.task_id, tenant, task_type: data.task_type, ok: outcome.ok }, 'bot task done');
       if (data.notify_registration_id) {
         await pushOutcome(s, tenant, data.notify_registration_id, { task_id: data.task_id, status: outcome.ok ? 'completed' : 'failed' }, log);
       }
     },
+    // The task kept failing (its outcome could not be published, ...): it ends as failed, so
+    // its requester sees why instead of a task pending until its TTL.
+    async giveUp(item: WorkItem) {
+      if (item.event.type !== 'bot.task.requested') return;
+      if (Date.parse(item.event.data.expires_at) <= s.now().getTime()) return;
+      await publishOutcome(s, item.event, { ok: false, error: { code: 'WORKER_FAILED', message: 'the task could not be completed; it was tried five times' } });
+    },
   };
+}
+
+/** Publishes a task's one outcome (its id derived from the task: a second publish is a duplicate). */
+async function publishOutcome(s: Services, event: BotTaskRequestedEvent, outcome: Outcome): Promise<void> {
+  const { tenant, data } = event;
+  const common = { task_id: data.task_id, task_type: data.task_type, created_at: event.occurred_at, expires_at: data.expires_at };
+  const now = s.now();
+  const id = outcomeId(data.task_id);
+  const ttlSeconds = (Date.parse(data.expires_at) - now.getTime()) / 1000;
+  if (outcome.ok) {
+    await s.events.publish(newEvent('bot.output.created', tenant, { ...common, output: outcome.output }, now, id), botSubject(tenant, data.task_id, 'completed'), { ttlSeconds });
+  } else {
+    await s.events.publish(newEvent('bot.task.failed', tenant, { ...common, error: outcome.error }, now, id), botSubject(tenant, data.task_id, 'failed'), { ttlSeconds });
+  }
 }
 
 /** The outcome event's id: derived from the task, so a second publish is deduplicated. */

@@ -10,5 +10,5 @@ export const email = defineModule({
   router: emailRouter,
   projections: [],
   expiring: [],
-  workers: (s) => [mailerWorker({ config: s.config, metrics: s.metrics, log: s.log, now: s.now })],
+  workers: (s) => [mailerWorker({ config: s.config, metrics: s.metrics, log: s.log, now: s.now, tenantLabel: (t) => s.tenants.metricsLabel(t) })],
 });

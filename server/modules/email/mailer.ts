@@ -10,6 +10,8 @@ import type { MailTransport, SendResult } from './transport.ts';
 export interface MailerDeps {
   config: Config;
   metrics: Metrics;
+  /** An app's metrics label (its id only when registered). */
+  tenantLabel: (appId: string) => string;
   log: Logger;
   now: () => Date;
   transport?: MailTransport;
@@ -70,7 +72,7 @@ export function mailerWorker(deps: MailerDeps): Worker {
       }
       const outcome = { tenant, email_id: emailId, transport: transport.kind, attempt: item.deliveryCount };
       if (result.ok) {
-        metrics.emailSent.inc({ tenant });
+        metrics.emailSent.inc({ tenant: deps.tenantLabel(tenant) });
         if (transport.kind === 'console') log.info({ ...outcome, outcome: 'logged', ...result.summary }, 'email not sent: no SENDGRID_API_KEY (console transport)');
         else log.info({ ...outcome, outcome: 'sent', status: result.status }, 'email sent');
         return;
@@ -81,7 +83,7 @@ export function mailerWorker(deps: MailerDeps): Worker {
         throw new RetryLater(result.reason);
       }
       const reason = result.retryable ? 'gave_up' : 'rejected';
-      metrics.emailFailed.inc({ tenant, reason });
+      metrics.emailFailed.inc({ tenant: deps.tenantLabel(tenant), reason });
       log.warn({ ...outcome, outcome: 'failed', reason, status: result.status, detail: result.reason }, 'email failed');
     },
   };

@@ -23,6 +23,7 @@ function mailer(result: SendResult, ageMs: number) {
   const worker = mailerWorker({
     config: loadConfig({ EMAIL_GIVE_UP_SECONDS: '60' }),
     metrics,
+    tenantLabel: (t) => t,
     log: createLogger('silent'),
     now: () => new Date(sentAt.getTime() + ageMs),
     transport,

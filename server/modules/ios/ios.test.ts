@@ -408,3 +408,120 @@ describe.each(DATABASES)('ios registrations expiring at APNS_TOKEN_TTL_SECONDS, 
     }
   });
 });
+
+describe('apps own their Apple identities (registered tenancy)', () => {
+  const ADMIN = 'admin-token-for-ios-identity-tests-0123';
+  const admin = { Authorization: `Bearer ${ADMIN}` };
+  let nats: EmbeddedNats;
+  let mayfly: Mayfly;
+  let apns: FakeApns;
+  let fx: Awaited<ReturnType<typeof fixtures>>;
+  const keys = new Map<string, string>();
+  const now = Date.now();
+  const txn = (bundleId: string) => ({
+    transactionId: '2000000999',
+    originalTransactionId: '2000000999',
+    bundleId,
+    productId: `${bundleId}.pro`,
+    purchaseDate: now - 60_000,
+    originalPurchaseDate: now - 60_000,
+    quantity: 1,
+    type: 'Non-Consumable',
+    inAppOwnershipType: 'PURCHASED',
+    signedDate: now,
+    environment: 'Sandbox',
+    transactionReason: 'PURCHASE',
+    storefront: 'USA',
+    storefrontId: '143441',
+  });
+
+  const call = async (app: string, method: string, path: string, body?: unknown) => {
+    const res = await mayfly.app!.request(`/api/v1${path}`, jsonRequest(method, body, { 'X-App-ID': app, Authorization: `Bearer ${keys.get(app) ?? ''}` }));
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  const adminCall = async (method: string, path: string, body?: unknown) => {
+    const res = await mayfly.app!.request(`/api/v1/admin${path}`, jsonRequest(method, body, admin));
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  const registerApp = async (app: string, bundleIds?: string[]) => {
+    const res = await adminCall('POST', '/tenants', { app_id: app, ...(bundleIds ? { bundle_ids: bundleIds } : {}) });
+    expect(res.status).toBe(201);
+    keys.set(app, res.body.key as string);
+  };
+  const registerToken = (app: string, extra: Record<string, unknown> = {}) => call(app, 'POST', '/ios/register-token', { token: hexToken(), environment: 'sandbox', ...extra });
+
+  beforeAll(async () => {
+    fx = await fixtures();
+    apns = await startFakeApns({ key: fx.tlsServer.keyPem, cert: fx.tlsServer.pem });
+    nats = await startTestNats();
+    // APNS_TOPIC and APPLE_BUNDLE_ID are set: a registered app must not fall back to them.
+    mayfly = await startTestMayfly({
+      NATS_URL: nats.url,
+      DATABASE_URL: 'memory://',
+      TENANCY: 'registered',
+      ADMIN_TOKEN: ADMIN,
+      RECONCILE_INTERVAL_SECONDS: '3600',
+      APNS_HOST: apns.url,
+      ...fx.env,
+      ...fx.appleEnv,
+    });
+    await registerApp('com.a.app', ['com.a.app', 'com.a.app.widget']);
+    await registerApp('com.b.app', ['com.b.app']);
+    await registerApp('com.c.app');
+  });
+  afterAll(async () => {
+    await mayfly?.stop();
+    await apns?.stop();
+    await nats?.stop();
+    if (fx) rmSync(fx.dir, { recursive: true, force: true });
+  });
+
+  it('registers tokens only for the app’s own bundle ids (the first by default), 403 for another’s', async () => {
+    const stolen = await registerToken('com.a.app', { bundle_id: 'com.b.app' });
+    expect(stolen).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', message: expect.stringContaining('com.b.app is not one of app com.a.app') as unknown } } });
+    expect((await registerToken('com.a.app', { bundle_id: DEFAULT_TOPIC })).status).toBe(403);
+    const none = await registerToken('com.c.app');
+    expect(none).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN', message: expect.stringContaining('has no Apple bundle ids') as unknown } } });
+
+    const widget = await registerToken('com.a.app', { bundle_id: 'com.a.app.widget' });
+    expect(widget.status).toBe(201);
+    const token = hexToken();
+    const plain = await call('com.a.app', 'POST', '/ios/register-token', { token, environment: 'sandbox' });
+    expect(plain.status).toBe(201);
+    expect((await call('com.a.app', 'POST', '/ios/notify', { registration_id: plain.body.registration_id, alert: 'hi' })).status).toBe(200);
+    expect(apns.received.find((p) => p.path === `/3/device/${token}`)?.headers['apns-topic']).toBe('com.a.app');
+  });
+
+  it('verifies receipts of the app’s own bundle ids only, never the server’s APPLE_BUNDLE_ID', async () => {
+    const validate = async (app: string, bundleId: string) => (await call(app, 'POST', '/ios/validate-receipt', { signed_transaction: await signTransaction(fx.chain, txn(bundleId)) })).body;
+    expect(await validate('com.a.app', 'com.a.app')).toMatchObject({ valid: true, product_id: 'com.a.app.pro' });
+    expect(await validate('com.a.app', 'com.a.app.widget')).toMatchObject({ valid: true });
+    expect(await validate('com.a.app', 'com.b.app')).toEqual({ valid: false, reason: 'invalid_app_identifier' });
+    expect(await validate('com.a.app', BUNDLE_ID)).toEqual({ valid: false, reason: 'invalid_app_identifier' });
+    expect(await validate('com.b.app', 'com.b.app')).toMatchObject({ valid: true });
+    const none = await call('com.c.app', 'POST', '/ios/validate-receipt', { signed_transaction: await signTransaction(fx.chain, txn(BUNDLE_ID)) });
+    expect(none).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+  });
+
+  it('follows an operator’s update: a bundle id taken away stops its pushes and receipts at once', async () => {
+    const reg = await registerToken('com.b.app');
+    expect(reg.status).toBe(201);
+    const updated = await adminCall('PATCH', '/tenants/com.b.app', { bundle_ids: ['com.b2.app'] });
+    expect(updated).toMatchObject({ status: 200, body: { app_id: 'com.b.app', bundle_ids: ['com.b2.app'] } });
+    const pushed = await call('com.b.app', 'POST', '/ios/notify', { registration_id: reg.body.registration_id, alert: 'hi' });
+    expect(pushed).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect((await registerToken('com.b.app', { bundle_id: 'com.b.app' })).status).toBe(403);
+    expect((await registerToken('com.b.app', { bundle_id: 'com.b2.app' })).status).toBe(201);
+    const listed = await adminCall('GET', '/tenants');
+    expect((listed.body.items as { app_id: string; bundle_ids: string[] }[]).find((t) => t.app_id === 'com.b.app')?.bundle_ids).toEqual(['com.b2.app']);
+    // Rate limits stay as they were when only bundle ids change, and the other way round.
+    expect(await adminCall('PATCH', '/tenants/com.b.app', { rate_limits: { 'ios.notify': '5/min' } })).toMatchObject({ body: { bundle_ids: ['com.b2.app'], rate_limits: { 'ios.notify': '5/min' } } });
+  });
+
+  it('refuses bad updates with 400 and unknown apps with 404', async () => {
+    expect(await adminCall('PATCH', '/tenants/com.a.app', {})).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    expect(await adminCall('PATCH', '/tenants/com.a.app', { bundle_ids: ['not a bundle'] })).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+    expect(await adminCall('PATCH', '/tenants/com.a.app', { bundle_ids: ['com.x.app', 'com.x.app'] })).toMatchObject({ status: 400 });
+    expect(await adminCall('PATCH', '/tenants/com.nobody.app', { bundle_ids: ['com.x.app'] })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+});

@@ -8,7 +8,8 @@ import { buildPush, GATEWAYS, type PushPayload } from './apns/payload.ts';
 import { apnsClients } from './clients.ts';
 import { deviceRegistrationsProjection } from './projection/index.ts';
 import { findRegistration } from './projection/queries.ts';
-import { apnsSettings, notConfigured } from './settings.ts';
+import { appleIdentity, pushTopic } from './identity.ts';
+import { apnsSettings } from './settings.ts';
 
 export type { PushPayload } from './apns/payload.ts';
 
@@ -46,8 +47,7 @@ export async function sendPush(
   if (!reg) throw notFound('registration');
   if (reg.state === 'discarded') throw gone();
   // One Mayfly serves many apps: the registration's own bundle id is the most specific topic.
-  const topic = reg.bundleId ?? settings.topic;
-  if (!topic) throw notConfigured('iOS push', ['APNS_TOPIC (or register the token with a bundle_id)']);
+  const topic = pushTopic(appleIdentity(s, tenant), tenant, reg.bundleId, settings.topic);
   const push = buildPush(payload, { topic, expiresAt: reg.expiresAt });
   const { sessions, tokens } = await apnsClients(s, settings, log);
   const origin = settings.host ?? GATEWAYS[reg.environment];
@@ -96,6 +96,7 @@ export async function checkPushTarget(s: Services, tenant: string, registrationI
   await s.consistency.settle(deviceRegistrationsProjection.name, 'DEVICES', deviceSubject(tenant, registrationId));
   const reg = await findRegistration(s.db, tenant, registrationId, s.now());
   if (!reg || reg.state === 'discarded') throw notFound('registration');
+  pushTopic(appleIdentity(s, tenant), tenant, reg.bundleId, s.config.APNS_TOPIC);
 }
 
 /** Discards a registration that served its one purpose (a task's outcome push), if it is still live. */

@@ -11,6 +11,7 @@ import { newEvent } from '../../platform/events/publisher.ts';
 import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { receiptVerifier } from './clients.ts';
+import { appleIdentity, receiptBundleIds, registrationTopic } from './identity.ts';
 import { sendPush } from './push.ts';
 import { storeKitSettings } from './settings.ts';
 import { countReceipt } from './storekit/counts.ts';
@@ -34,6 +35,7 @@ export const iosRouter = router({
     .output(IosRegistration)
     .mutation(async ({ ctx, input }) => {
       const s = ctx.services;
+      const bundleId = registrationTopic(appleIdentity(s, ctx.tenant), ctx.tenant, input.bundle_id);
       const now = s.now();
       // Never derived from the token: nothing on the wire or in a URL leads back to it (random,
       // or derived from the Idempotency-Key so that a retry registers nothing new).
@@ -47,7 +49,7 @@ export const iosRouter = router({
             registration_id: registrationId,
             token: input.token.toLowerCase(),
             environment: input.environment,
-            ...(input.bundle_id === undefined ? {} : { bundle_id: input.bundle_id }),
+            ...(bundleId === undefined ? {} : { bundle_id: bundleId }),
             expires_at: expiresAt,
           },
           now,
@@ -102,8 +104,11 @@ export const iosRouter = router({
     .output(IosReceiptValidation)
     .mutation(async ({ ctx, input }) => {
       const s = ctx.services;
-      const verifier = await receiptVerifier(s, storeKitSettings(s.config), ctx.log);
-      const result = await verifier.verify(input.signed_transaction);
+      const identity = appleIdentity(s, ctx.tenant);
+      const settings = storeKitSettings(s.config, identity);
+      const bundleIds = receiptBundleIds(identity, ctx.tenant, s.config.APPLE_BUNDLE_ID);
+      const verifier = await receiptVerifier(s, settings, ctx.log);
+      const result = await verifier.verify(input.signed_transaction, bundleIds);
       try {
         await countReceipt(s.db, ctx.tenant, result, s.now());
       } catch (err) {

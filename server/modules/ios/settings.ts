@@ -1,5 +1,6 @@
 import type { Config } from '../../platform/config.ts';
 import { MayflyError } from '../../platform/errors.ts';
+import type { AppleIdentity } from './identity.ts';
 
 /** What APNs token auth needs, all present. */
 export interface ApnsSettings {
@@ -13,10 +14,9 @@ export interface ApnsSettings {
   caFile: string | undefined;
 }
 
-/** What offline StoreKit verification needs, all present. */
+/** What offline StoreKit verification needs, all present (the bundle ids come from the app: identity.ts). */
 export interface StoreKitSettings {
   rootCertFiles: string[];
-  bundleId: string;
   appAppleId: number | undefined;
   environments: Config['APPLE_ENVIRONMENT'];
 }
@@ -38,18 +38,20 @@ export function apnsSettings(config: Config): ApnsSettings {
   return { keyFile, keyId, teamId, topic: config.APNS_TOPIC, host: config.APNS_HOST, caFile: config.APNS_CA_FILE };
 }
 
-/** The StoreKit settings, or a 503 naming every one that is missing. */
-export function storeKitSettings(config: Config): StoreKitSettings {
+/**
+ * The StoreKit settings, or a 503 naming every one that is missing: `APPLE_BUNDLE_ID` too when
+ * the app has no bundle ids of its own (`identity` server: an app the registry does not know).
+ */
+export function storeKitSettings(config: Config, identity: AppleIdentity): StoreKitSettings {
   const missing: string[] = [];
   const rootCertFiles = (config.APPLE_ROOT_CERTS ?? '').split(',').map((f) => f.trim()).filter(Boolean);
   if (rootCertFiles.length === 0) missing.push('APPLE_ROOT_CERTS');
-  if (!config.APPLE_BUNDLE_ID) missing.push('APPLE_BUNDLE_ID');
+  if (identity.owner === 'server' && !config.APPLE_BUNDLE_ID) missing.push('APPLE_BUNDLE_ID');
   // The library's verifier refuses to be built for Production without the app's Apple ID.
   if (config.APPLE_ENVIRONMENT.includes('Production') && !config.APPLE_APP_APPLE_ID) missing.push('APPLE_APP_APPLE_ID');
   if (missing.length > 0) throw notConfigured('StoreKit verification', missing);
   return {
     rootCertFiles,
-    bundleId: config.APPLE_BUNDLE_ID!,
     appAppleId: config.APPLE_APP_APPLE_ID === undefined ? undefined : Number(config.APPLE_APP_APPLE_ID),
     environments: config.APPLE_ENVIRONMENT,
   };

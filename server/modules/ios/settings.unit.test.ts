@@ -19,11 +19,19 @@ describe('iOS settings', () => {
     expect((err as Error).message).toContain('APNS_KEY_FILE, APNS_TEAM_ID');
   });
 
+  const server = { owner: 'server' } as const;
+
   it('need the app’s Apple ID for Production only', () => {
     const sandbox = loadConfig({ ...base, APPLE_ROOT_CERTS: 'a.der, b.der', APPLE_BUNDLE_ID: 'com.example.app', APPLE_ENVIRONMENT: 'Sandbox' });
-    expect(storeKitSettings(sandbox)).toEqual({ rootCertFiles: ['a.der', 'b.der'], bundleId: 'com.example.app', appAppleId: undefined, environments: ['Sandbox'] });
+    expect(storeKitSettings(sandbox, server)).toEqual({ rootCertFiles: ['a.der', 'b.der'], appAppleId: undefined, environments: ['Sandbox'] });
     const production = loadConfig({ ...base, APPLE_ROOT_CERTS: 'a.der', APPLE_BUNDLE_ID: 'com.example.app' });
-    expect(() => storeKitSettings(production)).toThrow(/APPLE_APP_APPLE_ID/);
+    expect(() => storeKitSettings(production, server)).toThrow(/APPLE_APP_APPLE_ID/);
+  });
+
+  it('need APPLE_BUNDLE_ID only for apps without bundle ids of their own', () => {
+    const config = loadConfig({ ...base, APPLE_ROOT_CERTS: 'a.der', APPLE_ENVIRONMENT: 'Sandbox' });
+    expect(() => storeKitSettings(config, server)).toThrow(/APPLE_BUNDLE_ID/);
+    expect(storeKitSettings(config, { owner: 'app', bundleIds: ['com.example.app'] }).rootCertFiles).toEqual(['a.der']);
   });
 
   it('refuse the unsigned Xcode and LocalTesting environments unless enabled, and always in production', () => {

@@ -15,3 +15,18 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+// SQLSTATE classes that say "not now" rather than "not this": connection, transaction
+// rollback (serialization, deadlock), resources, operator intervention, system errors.
+const TRANSIENT_CLASSES = new Set(['08', '40', '53', '57', '58']);
+
+/**
+ * True for a database error worth retrying as it is (the database is away, a deadlock, a
+ * serialization failure); false for one that the statement's data caused, which will fail
+ * again however often it is retried (a NUL byte in jsonb, a broken constraint).
+ */
+export function isTransientDatabaseError(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown };
+  if (e?.name === 'MayflyError' && e.code === 'SERVICE_UNAVAILABLE') return true;
+  return typeof e?.code === 'string' && e.code.length === 5 && TRANSIENT_CLASSES.has(e.code.slice(0, 2));
+}

@@ -2,6 +2,7 @@ import { EVENTS, STREAMS, type AnyEvent, type EventOf, type EventType, type Stre
 import { MayflyError, unavailable, conflict } from '../errors.ts';
 import { newId, notePublished } from './ids.ts';
 import { decodeEvent } from './decode.ts';
+import { findValueProblem } from '../values.ts';
 import type { Broker } from '../nats/connect.ts';
 import { isNoMessageFound, isWrongLastSequence } from '../nats/errors.ts';
 import { messageTtlFor } from '../nats/message-ttl.ts';
@@ -57,6 +58,10 @@ export class EventPublisher {
    */
   async publish(event: AnyEvent, subject: string, opts: PublishOptions = {}): Promise<Published> {
     const entry = EVENTS[event.type];
+    // What the broker and every projection will take: nothing too deep to serialise, no text
+    // Postgres refuses. Callers check their input first; this is the last line.
+    const problem = findValueProblem(event.data, 'data');
+    if (problem) throw new MayflyError('VALIDATION_FAILED', `the event ${problem.message}`, { details: [problem] });
     entry.schema.parse(event);
     const stream = STREAMS[entry.stream];
     if (!subject.startsWith(`${stream.prefix}.`)) throw new Error(`subject ${subject} is not in stream ${stream.name}`);

@@ -68,33 +68,48 @@ function decodeSegment(segment: string | undefined): Record<string, unknown> | u
  * Verifies StoreKit 2 signed transactions offline with Apple's `SignedDataVerifier`: the x5c
  * chain up to a configured root (Apple's marker OIDs on intermediate and leaf, validity at the
  * transaction's signing date), the ES256 signature, the bundle id and the environment. No
- * OCSP (`enableOnlineChecks` false): nothing leaves the process. One verifier per accepted
- * environment, picked by the transaction's own claim, which that verifier then checks signed.
+ * OCSP (`enableOnlineChecks` false): nothing leaves the process. One library verifier per
+ * accepted environment and bundle id, picked by the transaction's own claims (which that
+ * verifier then checks signed) and only for the bundle ids the caller may verify.
  */
 export class ReceiptVerifier {
   readonly #verifiers = new Map<string, SignedDataVerifier>();
+  readonly #environments: ReadonlySet<string>;
 
   /** `roots`: the trusted root certificates (DER). Throws if one is not a certificate. */
   constructor(
-    roots: Buffer[],
-    settings: StoreKitSettings,
+    private readonly roots: Buffer[],
+    private readonly settings: StoreKitSettings,
     private readonly now: () => Date,
   ) {
-    for (const env of settings.environments) {
-      this.#verifiers.set(env, new SignedDataVerifier(roots, false, ENVIRONMENTS[env], settings.bundleId, settings.appAppleId));
-    }
+    this.#environments = new Set(settings.environments);
+    // Built once here so that a root that is not a certificate fails at once, not per receipt.
+    for (const env of settings.environments) this.#verifier(env, 'com.example.probe');
   }
 
-  /** The verdict on one signed transaction; never throws for bad input. */
-  async verify(jws: string): Promise<IosReceiptValidation> {
+  #verifier(env: AppleEnvironment, bundleId: string): SignedDataVerifier {
+    const key = `${env} ${bundleId}`;
+    let v = this.#verifiers.get(key);
+    if (!v) {
+      v = new SignedDataVerifier(this.roots, false, ENVIRONMENTS[env], bundleId, this.settings.appAppleId);
+      this.#verifiers.set(key, v);
+    }
+    return v;
+  }
+
+  /** The verdict on one signed transaction of one of `bundleIds`; never throws for bad input. */
+  async verify(jws: string, bundleIds: readonly string[]): Promise<IosReceiptValidation> {
     const [h, p, sig, ...rest] = jws.split('.');
     const header = decodeSegment(h);
     const claims = decodeSegment(p);
     if (!header || !claims || sig === undefined || rest.length > 0) return refuse('malformed');
     // Apple signs with ES256 only; `none` and HMAC tricks end here, before any key is chosen.
     if (header.alg !== 'ES256') return refuse('unsupported_algorithm');
-    const verifier = typeof claims.environment === 'string' ? this.#verifiers.get(claims.environment) : undefined;
-    if (!verifier) return refuse('environment_not_accepted');
+    const env = claims.environment;
+    if (typeof env !== 'string' || !this.#environments.has(env)) return refuse('environment_not_accepted');
+    // Another app's transaction, however well signed, is not this app's to verify.
+    if (typeof claims.bundleId !== 'string' || !bundleIds.includes(claims.bundleId)) return refuse('invalid_app_identifier');
+    const verifier = this.#verifier(env as AppleEnvironment, claims.bundleId);
     let t: JWSTransactionDecodedPayload;
     try {
       t = await verifier.verifyAndDecodeTransaction(jws);
