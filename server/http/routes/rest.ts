@@ -24,7 +24,9 @@ export function restHandler(router: AnyTRPCRouter, routes: RestRoute[], context:
   keepDeclaredCoercion(router);
   let bridge: ReturnType<typeof createRestBridge> | undefined;
   const load = async () => (bridge ??= (await import('../../fast-paths/rest-bridge.ts')).createRestBridge(router));
-  setTimeout(() => void load(), 0).unref?.();
+  // Loaded ahead of the first REST call; a load that fails here (a process stopping while it
+  // loads) is tried again by that call, and must not end the process as an unhandled rejection.
+  setTimeout(() => void load().catch(() => undefined), 0).unref?.();
   return async (c) => {
     const route = matchRoute(routes, c.req.method, c.req.path.slice(REST_PREFIX.length));
     const url = new URL(c.req.url);
