@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE, type LockHolder } from '../server/platform/data-dir-lock.ts';
+import { DATABASES, testDatabaseUrl } from './support/databases.ts';
+import { startTestNats } from './support/nats.ts';
 import { killAllSpawned, runToExit, spawnMayfly } from './support/process.ts';
 
 const dirs: string[] = [];
@@ -104,6 +106,24 @@ describe('npm start, the first time', () => {
       expect((await fetch(`${second.url}/health`)).status).toBe(200);
     } finally {
       await second.kill('SIGTERM');
+    }
+  });
+
+  it('takes no lock where nothing is kept in DATA_DIR (DATABASE_URL and NATS_URL set): two run side by side', async () => {
+    await using nats = await startTestNats();
+    // PostgreSQL where it answers (a start on it is quick); else in-memory PGlite, private to each.
+    const postgres = !DATABASES.find((d) => d.name === 'postgres')!.skip;
+    await using database = await testDatabaseUrl(postgres ? 'postgres' : 'pglite');
+    const dataDir = tempDir();
+    const env = { DATA_DIR: dataDir, NATS_URL: nats.url, DATABASE_URL: postgres ? database.url : 'memory://', ROLE: 'api' };
+    const one = await spawnMayfly(env);
+    const two = await spawnMayfly(env);
+    try {
+      for (const p of [one, two]) expect((await fetch(`${p.url}/health`)).status).toBe(200);
+      expect(readdirSync(dataDir)).not.toContain(LOCK_FILE);
+    } finally {
+      await one.kill('SIGTERM');
+      await two.kill('SIGTERM');
     }
   });
 
