@@ -20,8 +20,12 @@ const CURRENT = join(OUT, 'current.json');
 const ENTRIES = ['server/main.ts', 'consumers/main.ts'];
 /** What a build depends on besides the sources esbuild read. */
 const ALSO = ['package.json', 'tsconfig.json', 'scripts/start.mjs'];
-/** Builds kept: a running instance may still load a lazy chunk of the build it started from. */
+/**
+ * Builds kept: a running instance may still load a lazy chunk of the build it started from, so
+ * an older build goes only when there are newer ones and it is ten minutes old.
+ */
 const KEEP = 3;
+const KEEP_MS = 10 * 60_000;
 
 /** Size and modification time of each file (`absent` for one that is not there). */
 function fingerprint(files) {
@@ -103,7 +107,9 @@ async function rebuild() {
     .filter((d) => d.isDirectory() && d.name !== id)
     .map((d) => ({ name: d.name, mtime: statSync(join(OUT, d.name)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
-  for (const old of builds.slice(KEEP - 1)) rmSync(join(OUT, old.name), { recursive: true, force: true });
+  for (const old of builds.slice(KEEP - 1)) {
+    if (Date.now() - old.mtime > KEEP_MS) rmSync(join(OUT, old.name), { recursive: true, force: true });
+  }
   return outdir;
 }
 
