@@ -3,11 +3,12 @@
 // the start of the stock Hono + tRPC server (bench/servers/baseline.ts) in the same run.
 //
 //   npm run bench -- cold-start [--runs 5]
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pgliteTemplateDir } from '../server/platform/db/pglite.ts';
 import { fmt, median, table } from './lib.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } }, allowPositionals: true });
@@ -62,6 +63,12 @@ async function start(command: string[], env: Record<string, string>, write: bool
   }
 }
 
+// As after `npm ci`: the bundle built (else the first start would build it) and the PGlite
+// template made (else a new data directory runs initdb).
+execFileSync('node', ['scripts/start.mjs', '--build'], { stdio: 'ignore' });
+const template = existsSync(join(pgliteTemplateDir(), 'PG_VERSION'));
+if (!template) console.log(`no PGlite template at ${pgliteTemplateDir()} (npm run prepare makes it): fresh starts run initdb`);
+
 const baseline: number[] = [];
 const fresh: { health: number; firstWrite: number }[] = [];
 const restart: { health: number; firstWrite: number }[] = [];
@@ -79,6 +86,7 @@ const m = (xs: number[]) => median(xs);
 const range = (xs: number[]) => `${fmt(Math.min(...xs), 0)}-${fmt(Math.max(...xs), 0)}`;
 const summary = {
   runs: RUNS,
+  pglite_template: template,
   baseline_ms: { median: m(baseline), runs: baseline },
   fresh_health_ms: { median: m(fresh.map((r) => r.health)), runs: fresh.map((r) => r.health) },
   fresh_first_write_ms: { median: m(fresh.map((r) => r.firstWrite)), runs: fresh.map((r) => r.firstWrite) },

@@ -41,6 +41,14 @@ export interface Worker {
   giveUp?(item: WorkItem, error: unknown): Promise<void>;
 }
 
+/**
+ * Thrown by a handler to have its item redelivered after the backoff (0.25 s doubling, at most
+ * 30 s) when that is expected (a provider's 429): the handler logs why, the runner only retries.
+ */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+}
+
 /** The durable consumer behind a worker. */
 export const workerDurable = (name: string) => `worker_${name}`;
 
@@ -133,7 +141,9 @@ export class WorkerRunner {
         }
       }
       const delay = Math.min(30_000, 250 * 2 ** (item.deliveryCount - 1));
-      log.warn({ seq: m.seq, delivery: item.deliveryCount, retry_in_ms: delay, error: errorLine(err) }, 'work item failed; will be redelivered');
+      // A RetryLater was expected and its handler has logged why; anything else was not.
+      if (err instanceof RetryLater) log.debug({ seq: m.seq, delivery: item.deliveryCount, retry_in_ms: delay }, 'work item redelivered later');
+      else log.warn({ seq: m.seq, delivery: item.deliveryCount, retry_in_ms: delay, error: errorLine(err) }, 'work item failed; will be redelivered');
       m.nak(delay);
     } finally {
       clearInterval(keepAlive);

@@ -1,7 +1,7 @@
 // The public surface of @mayfly/contracts: what a TypeScript client (web, React Native, Deno)
 // may import. Nothing here imports server code or node:*. The typed client and the AppRouter
 // type are the second entry, `@mayfly/contracts/client` (./client.ts).
-export { AppId, tenantToken, appIdFromToken } from './src/tenant.ts';
+export { AppId, LegacyAppId, tenantToken, appIdFromToken } from './src/tenant.ts';
 export { ErrorCode, ErrorEnvelope, ERROR_STATUS } from './src/errors.ts';
 export { STREAMS, type StreamName, type StreamSpec, type Retention, type RetentionSetting } from './src/streams.ts';
 export { eventEnvelope } from './src/envelope.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMayflyClient } from '@mayfly/contracts/client';
-import { ROOT, killAllSpawned, spawnMayfly } from './support/process.ts';
+import { ROOT, killAllSpawned, runToExit, spawnMayfly } from './support/process.ts';
 
 /** A deno binary: DENO_BIN (set by .ci/run), or `deno` on the PATH. */
 function findDeno(): string | undefined {
@@ -43,6 +43,7 @@ describe('Deno', () => {
     const proc = await spawnMayfly({ DATA_DIR: dataDir }, [deno!, 'run', '-A', 'server/main.ts']);
     try {
       expect(await (await fetch(`${proc.url}/health`)).json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${proc.url}/docs/swagger-ui-bundle.js`)).status).toBe(200); // found in node_modules under Deno too
       const res = await fetch(`${proc.url}/api/v1/drafts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'X-App-ID': 'deno-app' },
@@ -53,6 +54,14 @@ describe('Deno', () => {
       const client = createMayflyClient({ url: proc.url, appId: 'deno-app' });
       expect(await client.drafts.get.query({ id: draft.id })).toMatchObject({ content: 'from Deno' });
       expect((await client.bots.execute.mutate({ task_type: 'echo', context: { runtime: 'deno' } })).output).toEqual({ runtime: 'deno' });
+      // Deno.serve refuses a busy port as Node does, and the DATA_DIR lock holds under Deno too.
+      const port = new URL(proc.url).port;
+      const second = await runToExit([deno!, 'run', '-A', 'server/main.ts'], { DATA_DIR: dataDir, PORT: '0' });
+      expect([second.code, second.stderr.trim()]).toEqual([1, expect.stringMatching(new RegExp(`^Mayfly is already running on DATA_DIR=.* \\(pid \\d+, port ${port}\\)`)) as unknown]);
+      const otherDir = mkdtempSync(join(tmpdir(), 'mayfly-deno-'));
+      dirs.push(otherDir);
+      const busy = await runToExit([deno!, 'run', '-A', 'server/main.ts'], { DATA_DIR: otherDir, PORT: port });
+      expect([busy.code, busy.stderr.trim()]).toEqual([1, `port ${port} is in use (PORT=${port}): another program listens on 127.0.0.1:${port}; stop it, or set PORT to a free port`]);
     } finally {
       await proc.kill('SIGTERM');
     }

@@ -43,6 +43,8 @@ describe('the real process', () => {
     let proc: MayflyProcess = await spawnMayfly({ DATA_DIR: dataDir }, ['npm', 'start', '--silent']);
     try {
       expect(await (await fetch(`${proc.url}/health`)).json()).toEqual({ status: 'ok' });
+      // Run from the bundle: files found beside the sources and in node_modules as from the sources.
+      expect((await fetch(`${proc.url}/docs/swagger-ui.css`)).status).toBe(200);
       const res = await post(proc.url, '/drafts', { content: 'over REST' }, 'com.example.app');
       expect(res.status).toBe(201);
       const viaRest = (await res.json()) as Draft;

@@ -131,7 +131,8 @@ describe('the HTTP edge', () => {
     const res = await req('/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
-    expect(await res.text()).toContain('/openapi.json');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await res.text()).toContain('docs/swagger-ui-bundle.js');
   });
 
   it('exports Prometheus metrics by tenant, procedure and status', async () => {
@@ -145,6 +146,25 @@ describe('the HTTP edge', () => {
     expect(text).toContain('mayfly_http_request_duration_seconds_bucket');
     expect(text).toMatch(/mayfly_events_published_total\{stream="DRAFTS",type="draft.saved"\} \d+/);
     expect(text).toContain('mayfly_projection_lag_seconds');
+  });
+
+  it('logs an unconfigured integration’s 503 as one warn line without a stack, on REST and tRPC', async () => {
+    const upload = { content_type: 'image/png', content_length: 10 };
+    const probes: [string, string, unknown][] = [
+      ['rid-s3-rest', '/api/v1/storage/uploads', upload],
+      ['rid-s3-trpc', '/trpc/storage.createUpload', { json: upload }],
+    ];
+    for (const [rid, path, body] of probes) {
+      const res = await req(path, jsonRequest('POST', body, { 'X-App-ID': 'app', 'X-Request-ID': rid }));
+      expect(res.status).toBe(503);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    for (const [rid] of probes) {
+      const lines = logs.lines().filter((l) => l.request_id === rid);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 'warn', msg: 'request', status: 503, error_code: 'SERVICE_UNAVAILABLE', error: expect.stringContaining('storage is not configured') as unknown });
+      expect(JSON.stringify(lines[0])).not.toMatch(/stack|MayflyError/);
+    }
   });
 
   it('keeps metric labels to a closed set whatever clients send', async () => {

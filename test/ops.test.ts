@@ -11,6 +11,7 @@ import type { Database, Queryable } from '../server/platform/db/database.ts';
 import { openDatabase } from '../server/platform/db/open.ts';
 import { describeConsumers } from '../server/modules/admin/consumers.ts';
 import { describeStreams } from '../server/modules/admin/streams.ts';
+import { registerTenant } from '../server/modules/admin/registrations.ts';
 import { botHandlers, type BotHandler } from '../server/modules/bots/index.ts';
 import { catalog } from '../server/modules/index.ts';
 import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
@@ -71,7 +72,7 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     nats = await startTestNats();
     database = await testDatabaseUrl(name);
     m = await startTestMayfly({ NATS_URL: nats.url, DATABASE_URL: database.url, ADMIN_TOKEN: ADMIN, RECONCILE_INTERVAL_SECONDS: '3600' }, { leaseTtlMs: LEASE_MS });
-    const counting: BotHandler = { name: 'counting', context: z.record(z.string(), z.unknown()), run: async (ctx) => {
+    const counting: BotHandler = { name: 'counting', context: z.record(z.string(), z.unknown()), example: {}, run: async (ctx) => {
         taskRuns += 1;
         return ctx;
       } };
@@ -336,6 +337,18 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     expect(JSON.parse(purged.stdout)).toMatchObject({ unregistered: true, messages: { DRAFTS: 1 } });
     await vi.waitFor(() => expect(m.services.tenants.get('ops.cli.app')).toBeUndefined());
     expect(await rows(m.db, 'ops.cli.app')).toEqual([]);
+    // App ids must now start and end with a letter or digit; apps registered under the former
+    // rule can still be named to be removed and purged (by the CLI and by the admin API).
+    const refused = await ops(['tenants', 'add', 'old-app-'], withSecret);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/starting and ending with a letter or digit/);
+    for (const old of ['old-app-', 'old.app.']) await registerTenant(m.services, old);
+    const oldPurged = await ops(['purge-tenant', 'old-app-', '--yes', '--json'], withSecret);
+    expect(oldPurged.code, oldPurged.stderr).toBe(0);
+    expect(JSON.parse(oldPurged.stdout)).toMatchObject({ app_id: 'old-app-', unregistered: true });
+    const deleted = await rest('/admin/tenants/old.app.?purge=true', { method: 'DELETE', headers: { Authorization: `Bearer ${ADMIN}` } });
+    expect(deleted.status).toBe(200);
+    await vi.waitFor(() => expect(m.services.tenants.list()).toEqual([]));
     // Its registry events were the last in TENANTS: a registry loading now must not wait for them.
     const listed = await ops(['tenants', 'list', '--json'], withSecret);
     expect(listed.code, listed.stderr).toBe(0);

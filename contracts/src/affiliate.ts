@@ -40,7 +40,7 @@ const Day = z.iso.date().meta({ description: 'A UTC day, YYYY-MM-DD.', example: 
 /** An exact decimal as text: sums of values are kept exact, whatever order they are added in. */
 const DecimalText = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a plain decimal number');
 
-export const AffiliateGenerateInput = z.object({
+export const AffiliateGenerateInput = z.strictObject({
   session_id: z
     .string()
     .min(1)
@@ -49,10 +49,10 @@ export const AffiliateGenerateInput = z.object({
 });
 export const AffiliateGenerated = z.object({ code: ReferralCode });
 
-export const AffiliateVerifyInput = z.object({ code: CodeInput });
+export const AffiliateVerifyInput = z.strictObject({ code: CodeInput });
 export const AffiliateVerified = z.object({ valid: z.boolean() });
 
-export const AffiliateConversionInput = z.object({
+export const AffiliateConversionInput = z.strictObject({
   code: CodeInput,
   event: ConversionEventName.default('conversion'),
   value: ConversionValue.default(0),
@@ -60,7 +60,7 @@ export const AffiliateConversionInput = z.object({
 export const AffiliateConversionAccepted = z.object({ accepted: z.literal(true) });
 
 // GET input: flat optional strings only (the REST twin maps them from the query string).
-export const AffiliateStatsInput = z.object({
+export const AffiliateStatsInput = z.strictObject({
   code: CodeInput.optional(),
   from: Day.optional(),
   to: Day.optional(),

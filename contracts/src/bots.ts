@@ -17,7 +17,7 @@ export const TaskError = z
   .meta({ id: 'TaskError', description: 'Why a task failed (never a stack trace).' });
 export type TaskError = z.infer<typeof TaskError>;
 
-export const BotExecuteInput = z.object({
+export const BotExecuteInput = z.strictObject({
   task_type: z
     .string()
     .min(1)
@@ -45,8 +45,8 @@ export const BotTask = z
   .meta({ id: 'BotTask' });
 export type BotTask = z.infer<typeof BotTask>;
 
-export const BotTaskIdInput = z.object({ task_id: TaskId });
-export const BotListInput = z.object({
+export const BotTaskIdInput = z.strictObject({ task_id: TaskId });
+export const BotListInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });

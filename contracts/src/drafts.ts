@@ -25,20 +25,20 @@ const Content = z
 
 const Timestamp = z.iso.datetime().meta({ description: 'ISO-8601 UTC time.' });
 
-export const DraftCreateInput = z.object({
+export const DraftCreateInput = z.strictObject({
   content: Content,
   ttl_seconds: TtlSeconds.optional(),
 });
 
-export const DraftUpdateInput = z.object({
+export const DraftUpdateInput = z.strictObject({
   id: DraftId,
   content: Content.optional(),
   ttl_seconds: TtlSeconds.optional(),
 });
 
-export const DraftIdInput = z.object({ id: DraftId });
+export const DraftIdInput = z.strictObject({ id: DraftId });
 
-export const DraftListInput = z.object({
+export const DraftListInput = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });

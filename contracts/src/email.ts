@@ -25,7 +25,7 @@ const fields = {
 };
 
 /** `email.send` input: a recipient, a subject and some content (text, html or a template). */
-export const EmailSendInput = z.object(fields).refine((m) => m.text !== undefined || m.html !== undefined || m.template_id !== undefined, {
+export const EmailSendInput = z.strictObject(fields).refine((m) => m.text !== undefined || m.html !== undefined || m.template_id !== undefined, {
   message: 'give text, html or template_id',
   path: ['text'],
 });

@@ -23,7 +23,7 @@ export const BundleId = z
 
 export const RegistrationId = z.uuid().meta({ description: 'Opaque registration id (UUID); never the token.' });
 
-export const IosRegisterTokenInput = z.object({
+export const IosRegisterTokenInput = z.strictObject({
   token: ApnsToken,
   environment: ApnsEnvironment,
   bundle_id: BundleId.optional().meta({
@@ -39,14 +39,14 @@ export type IosRegistration = z.infer<typeof IosRegistration>;
 
 const Alert = z.union([
   z.string().max(2_048),
-  z.object({
+  z.strictObject({
     title: z.string().max(256).optional(),
     subtitle: z.string().max(256).optional(),
     body: z.string().max(2_048).optional(),
   }),
 ]);
 
-export const IosNotifyInput = z.object({
+export const IosNotifyInput = z.strictObject({
   registration_id: RegistrationId,
   alert: Alert.optional().meta({ description: 'Text to show, or {title, subtitle, body}.' }),
   badge: z.number().int().min(0).max(99_999).optional().meta({ description: 'The app icon badge (0 clears it).' }),
@@ -68,7 +68,7 @@ export const IosNotifyResult = z
   .meta({ id: 'IosNotifyResult' });
 export type IosNotifyResult = z.infer<typeof IosNotifyResult>;
 
-export const IosValidateReceiptInput = z.object({
+export const IosValidateReceiptInput = z.strictObject({
   signed_transaction: z
     .string()
     .min(1)

@@ -36,7 +36,7 @@ const ContentType = z
   .regex(/^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/, 'must be a MIME type')
   .meta({ description: 'The Content-Type the upload will send (it is signed: send exactly this).', example: 'image/jpeg' });
 
-export const StorageUploadInput = z.object({
+export const StorageUploadInput = z.strictObject({
   content_type: ContentType,
   content_length: z
     .number()
@@ -65,7 +65,7 @@ export const StorageUpload = z
   .meta({ id: 'StorageUpload' });
 export type StorageUpload = z.infer<typeof StorageUpload>;
 
-export const StorageDownloadInput = z.object({ key: ObjectKey });
+export const StorageDownloadInput = z.strictObject({ key: ObjectKey });
 export const StorageDownload = z
   .object({
     url: z.url().meta({ description: 'Presigned URL: GET the object here.' }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventEnvelope } from './envelope.ts';
 import { BundleId } from './ios.ts';
-import { AppId, tenantToken } from './tenant.ts';
+import { AppId, LegacyAppId, tenantToken } from './tenant.ts';
 
 /** A rate like `30/min`, `5/s`, `1000/hour`. */
 export const Rate = z
@@ -23,9 +23,9 @@ export const BundleIds = z
     example: ['com.example.app', 'com.example.app.watchkitapp'],
   });
 
-export const TenantCreateInput = z.object({ app_id: AppId, rate_limits: RateLimits.optional(), bundle_ids: BundleIds.optional() });
+export const TenantCreateInput = z.strictObject({ app_id: AppId, rate_limits: RateLimits.optional(), bundle_ids: BundleIds.optional() });
 export const TenantUpdateInput = z
-  .object({
+  .strictObject({
     app_id: AppId,
     rate_limits: RateLimits.optional().meta({ description: 'Replaces the app’s limits; {} returns it to the defaults.' }),
     bundle_ids: BundleIds.optional().meta({ description: 'Replaces the app’s bundle ids; [] removes them all.' }),
@@ -34,30 +34,31 @@ export const TenantUpdateInput = z
 export const TenantKey = z
   .object({ app_id: AppId, key: z.string().meta({ description: 'The app key: shown once, stored only as a hash.' }) })
   .meta({ id: 'TenantKey' });
-export const TenantAppIdInput = z.object({ app_id: AppId });
-export const TenantDeleteInput = z.object({
-  app_id: AppId,
+export const TenantAppIdInput = z.strictObject({ app_id: AppId });
+// An app registered under a former, looser id rule can still be removed and purged.
+export const TenantDeleteInput = z.strictObject({
+  app_id: LegacyAppId,
   purge: z.enum(['true', 'false']).optional().meta({ description: 'true: erase every trace of the app (streams, tables, bucket prefix).' }),
 });
 export const TenantDeleted = z.object({ deleted: z.literal(true) });
 export const TenantSummary = z
-  .object({ app_id: AppId, rate_limits: RateLimits.optional(), bundle_ids: z.array(z.string()), registered_at: z.iso.datetime() })
+  .object({ app_id: LegacyAppId, rate_limits: RateLimits.optional(), bundle_ids: z.array(z.string()), registered_at: z.iso.datetime() })
   .meta({ id: 'TenantSummary' });
 export const TenantList = z.object({ items: z.array(TenantSummary) });
 
 export const TenantRegisteredEvent = eventEnvelope(
   'tenant.registered',
   1,
-  z.object({ app_id: AppId, key_hash: z.string(), rate_limits: RateLimits.optional(), bundle_ids: z.array(z.string()).optional() }),
+  z.object({ app_id: LegacyAppId, key_hash: z.string(), rate_limits: RateLimits.optional(), bundle_ids: z.array(z.string()).optional() }),
 );
 /** Fields present replace the app's; fields absent stay as they were. */
 export const TenantUpdatedEvent = eventEnvelope(
   'tenant.updated',
   1,
-  z.object({ app_id: AppId, rate_limits: RateLimits.optional(), bundle_ids: z.array(z.string()).optional() }),
+  z.object({ app_id: LegacyAppId, rate_limits: RateLimits.optional(), bundle_ids: z.array(z.string()).optional() }),
 );
-export const TenantKeyRotatedEvent = eventEnvelope('tenant.key_rotated', 1, z.object({ app_id: AppId, key_hash: z.string() }));
-export const TenantRemovedEvent = eventEnvelope('tenant.removed', 1, z.object({ app_id: AppId }));
+export const TenantKeyRotatedEvent = eventEnvelope('tenant.key_rotated', 1, z.object({ app_id: LegacyAppId, key_hash: z.string() }));
+export const TenantRemovedEvent = eventEnvelope('tenant.removed', 1, z.object({ app_id: LegacyAppId }));
 export type TenantEvent =
   | z.infer<typeof TenantRegisteredEvent>
   | z.infer<typeof TenantUpdatedEvent>

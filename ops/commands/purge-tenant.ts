@@ -1,13 +1,17 @@
-import { AppId } from '@mayfly/contracts';
+import { AppId, LegacyAppId } from '@mayfly/contracts';
 import { purgeTenant, removeTenant } from '../../server/modules/admin/index.ts';
 import type { Ops } from '../context.ts';
 import { OpsError } from '../errors.ts';
 import { printJson, table } from '../format.ts';
 import { opsServices } from '../services.ts';
 
-/** Parses an app id as the edge does; a malformed one is refused before anything is touched. */
-export function appId(value: string): string {
-  const parsed = AppId.safeParse(value);
+/**
+ * Parses an app id as the edge does; a malformed one is refused before anything is touched.
+ * `existing`: the id names an app that may be older than the current rule (removal, purge), so
+ * the former, looser rule applies.
+ */
+export function appId(value: string, opts: { existing?: boolean } = {}): string {
+  const parsed = (opts.existing ? LegacyAppId : AppId).safeParse(value);
   if (!parsed.success) throw new OpsError(`"${value}" is not an app id: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
@@ -18,7 +22,7 @@ export function appId(value: string): string {
  * the registry first, so its key stops working on every instance at once.
  */
 export async function purgeTenantCommand(ops: Ops, id: string, o: { yes?: boolean; json?: boolean }): Promise<void> {
-  const app = appId(id);
+  const app = appId(id, { existing: true });
   if (!o.yes) throw new OpsError(`purge-tenant erases every message, row and object of ${app}, for good: add --yes to go ahead`);
   const services = await opsServices(ops, 'purge-tenant');
   const unregistered = await removeTenant(services, app);

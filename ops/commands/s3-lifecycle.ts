@@ -6,7 +6,7 @@ import { printJson } from '../format.ts';
 
 /** `s3-lifecycle`: puts the bucket's expiry rule for `t/` (the second line of defence behind the object reaper). */
 export async function s3LifecycleCommand(ops: Ops, o: { json?: boolean }): Promise<void> {
-  const bucket = bucketFor(ops.config);
+  const bucket = await bucketFor(ops.config);
   if (!bucket) throw new OpsError(`storage is not configured: set ${missingS3Settings(ops.config).join(', ')}`);
   try {
     const applied = await applyLifecycle(bucket, ops.config.STORAGE_OBJECT_TTL_SECONDS);

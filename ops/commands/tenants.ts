@@ -92,7 +92,7 @@ export async function tenantsRotateCommand(ops: Ops, id: string, o: { json?: boo
 
 /** `tenants remove <app_id>`: its key stops working; its data stays until `purge-tenant`. */
 export async function tenantsRemoveCommand(ops: Ops, id: string, o: { json?: boolean }): Promise<void> {
-  const app = appId(id);
+  const app = appId(id, { existing: true });
   const d = await tenantAdminDeps(ops, 'tenants remove', { secret: false });
   if (!(await removeTenant(d, app))) throw new OpsError(`app ${app} is not registered`);
   if (o.json) return printJson({ app_id: app, removed: true });

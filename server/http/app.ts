@@ -7,6 +7,7 @@ import type { Metrics } from '../platform/metrics.ts';
 import { appRouter } from '../modules/index.ts';
 import type { Services } from '../trpc/context.ts';
 import { describeError, errorResponse } from './errors.ts';
+import { allowedMethods } from './middleware/allowed-methods.ts';
 import { apiCalls } from './middleware/api-calls.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
@@ -16,15 +17,18 @@ import { bearer, constantTimeEqual } from '../platform/credentials.ts';
 import { MayflyError } from '../platform/errors.ts';
 import { databaseCounter, memoryCounter } from './middleware/rate-counters.ts';
 import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
-import { requestLog, requestLogger } from './middleware/request-log.ts';
+import { requestLog } from './middleware/request-log.ts';
 import { openAdmission, registeredAdmission, tenantGate, type TenantAdmission } from './middleware/tenant-gate.ts';
-import { REST_PREFIX, restRoutes, TRPC_PREFIX } from './procedures.ts';
-import { docsRoutes } from './routes/docs.ts';
+import { REST_PREFIX, restMethods, restRoutes, TRPC_PREFIX, trpcMethods } from './procedures.ts';
+import { docsRoutes, isDocsPath } from './routes/docs.ts';
 import { procedureContext } from './routes/procedure-context.ts';
 import { restHandler } from './routes/rest.ts';
 import { trpcHandlers } from './routes/trpc.ts';
 
 export const VERSION = '0.1.0';
+
+/** The pages outside the API: GET only. */
+const SITE_PATHS = new Set(['/', '/health', '/metrics']);
 
 export interface AppDeps {
   services: Services;
@@ -63,6 +67,14 @@ export function createApp(deps: AppDeps) {
   }
   app.use(bodyLimit(config.BODY_LIMIT_BYTES));
   app.use(apiCalls(routes));
+  app.use(
+    allowedMethods((c) => {
+      const path = c.req.path;
+      if (path.startsWith(`${TRPC_PREFIX}/`)) return trpcMethods(appRouter, c.get('calls'));
+      if (path.startsWith(`${REST_PREFIX}/`)) return restMethods(routes, path.slice(REST_PREFIX.length));
+      return SITE_PATHS.has(path) || isDocsPath(path) ? ['GET'] : undefined;
+    }),
+  );
   const isSubscription = (p: string) => procedureTypes.get(p) === 'subscription';
   for (const api of [TRPC_PREFIX, REST_PREFIX]) {
     app.use(`${api}/*`, tenantGate(admission, isSubscription), appRateLimit({ ...limits, tenants: services.tenants, log, procedures }), idempotency(services.db, services.now));
@@ -80,13 +92,9 @@ export function createApp(deps: AppDeps) {
   });
   docsRoutes(app, appRouter, VERSION);
   app.use(`${TRPC_PREFIX}/*`, ...trpcHandlers(appRouter, context, log));
-  app.all(`${REST_PREFIX}/*`, restHandler(appRouter, routes, context, log));
+  app.all(`${REST_PREFIX}/*`, restHandler(appRouter, routes, context));
 
   app.notFound((c) => errorResponse(c, { status: 404, code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }));
-  app.onError((err, c) => {
-    const described = describeError(err);
-    if (described.status >= 500) requestLogger(c, log).error({ err }, 'unhandled error');
-    return errorResponse(c, described);
-  });
+  app.onError((err, c) => errorResponse(c, describeError(err), err));
   return app;
 }

@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorEnvelope } from '@mayfly/contracts';
-import type { Logger } from '../platform/logger.ts';
 import { describeError as describeProcedureError, type DescribedError } from '../trpc/errors.ts';
 import './variables.ts';
 
@@ -29,16 +28,19 @@ export function envelope(e: DescribedError, requestId: string): ErrorEnvelope {
   };
 }
 
-/** The REST error response for `e` (with `Retry-After` where the error says when to retry). */
-export function errorResponse(c: Context, e: DescribedError): Response {
-  if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
-  return c.json(envelope(e, c.get('requestId')), e.status as ContentfulStatusCode);
+/**
+ * Notes what a request was refused with, for its one access-log line (`requestLog`): the code
+ * and message, and what was thrown, whose stack is logged only when nobody expected it (a 500).
+ */
+export function noteError(c: Context, described: DescribedError, thrown?: unknown): void {
+  const errors = c.get('errors') ?? [];
+  errors.push({ described, thrown });
+  c.set('errors', errors);
 }
 
-/** Logs what a procedure threw when it is the server's fault (5xx), never a client's mistake. */
-export function logServerError(error: unknown, path: string | undefined, log: Logger): void {
-  if (describeError(error).status >= 500) {
-    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
-    log.error({ err: cause, path }, 'procedure failed');
-  }
+/** The REST error response for `e` (with `Retry-After` where the error says when to retry), noted for the access log. */
+export function errorResponse(c: Context, e: DescribedError, thrown?: unknown): Response {
+  noteError(c, e, thrown);
+  if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
+  return c.json(envelope(e, c.get('requestId')), e.status as ContentfulStatusCode);
 }

@@ -82,8 +82,8 @@ export function buildOpenApiDocument(router: AnyRouter, version: string): OpenAP
           name: 'X-App-ID',
           in: 'header',
           required: true,
-          description: 'The calling app: 1-64 characters of A-Z a-z 0-9 . _ -',
-          schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$', example: 'com.example.app' },
+          description: 'The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$', example: 'com.example.app' },
         }]),
         ...(op.parameters ?? []),
       ];

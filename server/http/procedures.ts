@@ -37,6 +37,29 @@ export function matchRoute(routes: RestRoute[], method: string, subPath: string)
   return routes.find((r) => r.method === method && r.pattern.test(subPath));
 }
 
+const METHOD_ORDER = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** The methods of the REST routes at a path under the REST prefix (`/drafts`: GET, POST), or undefined for none. */
+export function restMethods(routes: RestRoute[], subPath: string): string[] | undefined {
+  const methods = routes.filter((r) => r.pattern.test(subPath)).map((r) => r.method);
+  return methods.length > 0 ? METHOD_ORDER.filter((m) => methods.includes(m)) : undefined;
+}
+
+/**
+ * The one method that serves every call of a tRPC request: GET for queries and subscriptions,
+ * POST for mutations. Undefined when a call is unknown (tRPC answers 404) or a batch mixes both
+ * (tRPC answers each call).
+ */
+export function trpcMethods(router: AnyRouter, calls: readonly string[]): string[] | undefined {
+  const procs = router._def.procedures as Record<string, { _def: { type: string } } | undefined>;
+  const methods = new Set(calls.map((call) => {
+    const type = procs[call]?._def.type;
+    return type === undefined ? undefined : type === 'mutation' ? 'POST' : 'GET';
+  }));
+  const [only] = methods;
+  return methods.size === 1 && only !== undefined ? [only] : undefined;
+}
+
 const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '');
 
 /**

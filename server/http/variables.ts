@@ -1,4 +1,5 @@
 import type { Logger } from '../platform/logger.ts';
+import type { DescribedError } from '../trpc/errors.ts';
 import 'hono/request-id';
 
 declare module 'hono' {
@@ -10,5 +11,9 @@ declare module 'hono' {
     tenant: string | null;
     /** The request's logger (request id and tenant on every line), made on first use. */
     log: Logger | undefined;
+    /** What the request was refused with (a tRPC batch: one per failed call), for its access-log line. */
+    errors: { described: DescribedError; thrown: unknown }[] | undefined;
+    /** Its access-log line is written (a subscription streams on after it). */
+    accessLogged: boolean | undefined;
   }
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { StreamName } from '@mayfly/contracts';
 import { LeaderJobRunner } from '../../consumers/jobs/leader-job.ts';
 import { holderId, openLeaseBucket } from '../../consumers/jobs/lease.ts';
@@ -12,17 +11,25 @@ import { createApp } from '../http/app.ts';
 import type { Config } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { openDatabase } from '../platform/db/open.ts';
 import { EventPublisher } from '../platform/events/publisher.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createMetrics, forgetTenantSeries, type Metrics } from '../platform/metrics.ts';
 import { connectBroker, type Broker } from '../platform/nats/connect.ts';
-import { startNatsServer, type EmbeddedNats } from '../platform/nats/embedded-server.ts';
+import type { EmbeddedNats } from '../platform/nats/embedded-server.ts';
 import { provisionStreams, type StreamCapabilities } from '../platform/nats/streams.ts';
 import { loadSecretKey } from '../platform/secret.ts';
 import { replayProgress } from '../modules/admin/index.ts';
 import { catalog } from '../modules/index.ts';
 import type { Services } from '../trpc/context.ts';
+import { openStores, type Stores } from './stores.ts';
+
+/** Both results; when either fails, its error once both have settled (so cleanups see all that opened). */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
 
 /** How long a leader's lease lasts without renewal (a crashed leader is replaced after this). */
 export const LEASE_TTL_MS = 10_000;
@@ -50,6 +57,8 @@ export interface StartOptions {
   metrics?: Metrics;
   /** Override the lease length (tests use short ones). */
   leaseTtlMs?: number;
+  /** The broker and database, already on their way (the process entry starts them while this module loads). */
+  stores?: Promise<Stores>;
 }
 
 /**
@@ -67,38 +76,30 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => log.warn({ err }, 'shutdown step failed'));
   };
   try {
-    let natsServer: EmbeddedNats | undefined;
-    let natsUrl = config.NATS_URL;
-    if (natsUrl === undefined) {
-      natsServer = await startNatsServer({
-        bin: config.NATS_SERVER_BIN,
-        storeDir: join(config.DATA_DIR, 'nats'),
-        onLog: (line) => log.debug({ component: 'nats-server' }, line),
-      });
-      cleanups.push(() => natsServer!.stop());
-      natsUrl = natsServer.url;
-      log.info({ url: natsUrl }, 'started embedded nats-server');
-    }
-    const db = await openDatabase(config.DATABASE_URL, config.DATA_DIR);
+    const { natsServer, natsUrl, db } = await (opts.stores ?? openStores(config, log));
+    if (natsServer) cleanups.push(() => natsServer.stop());
     cleanups.push(() => db.close());
-    const applied = await migrate(db, catalog.migrations);
+    // The database's migrations and the broker's streams and registry, side by side.
+    const migrated = migrate(db, catalog.migrations);
+    const brokered = (async () => {
+      const broker = await connectBroker(natsUrl, log, `mayfly-${config.ROLE}`);
+      cleanups.push(() => broker.close());
+      const streams = await provisionStreams(broker.jsm, config, broker.serverVersion);
+      const tenants = new TenantRegistry(broker, log);
+      await tenants.start();
+      cleanups.push(async () => tenants.stop());
+      // An app's metrics series go with its registration, on every instance.
+      const forget = tenants.onChange((event) => {
+        if (event.type === 'tenant.removed') void forgetTenantSeries(metrics, event.data.app_id);
+      });
+      cleanups.push(async () => forget());
+      return { broker, streams, tenants };
+    })();
+    const [applied, { broker, streams, tenants }] = await settleBoth(migrated, brokered);
     metrics.replayFeed.read = () => replayProgress(db).catch(() => []);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
-
-    const broker = await connectBroker(natsUrl, log, `mayfly-${config.ROLE}`);
-    cleanups.push(() => broker.close());
-    const streams = await provisionStreams(broker.jsm, config, broker.serverVersion);
     const perMessageTtl = [...streams.values()].some((s) => s.messageTtl);
     log.info({ nats_version: broker.serverVersion, db: db.kind, per_message_ttl: perMessageTtl }, 'connected');
-
-    const tenants = new TenantRegistry(broker, log);
-    await tenants.start();
-    cleanups.push(async () => tenants.stop());
-    // An app's metrics series go with its registration, on every instance.
-    const forget = tenants.onChange((event) => {
-      if (event.type === 'tenant.removed') void forgetTenantSeries(metrics, event.data.app_id);
-    });
-    cleanups.push(async () => forget());
 
     const tracker = new CheckpointTracker(broker.nc, db);
     tracker.start();

@@ -20,7 +20,7 @@ const CODE_BY_TRPC: Partial<Record<TRPCError['code'], ErrorCode>> = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
-  METHOD_NOT_SUPPORTED: 'BAD_REQUEST',
+  METHOD_NOT_SUPPORTED: 'METHOD_NOT_ALLOWED',
   CONFLICT: 'CONFLICT',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -48,9 +48,28 @@ const TRPC_BY_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
 /** The tRPC code key for an HTTP status. */
 export const trpcCodeFor = (status: number): TRPC_ERROR_CODE_KEY => TRPC_BY_STATUS[status] ?? 'INTERNAL_SERVER_ERROR';
 
+type ZodIssue = ZodError['issues'][number];
+
+/**
+ * One zod issue as `details` entries. An unknown field is named by its own path (Stripe's
+ * "unknown parameter"); a value that fits one branch of a union by type is described by that
+ * branch's issues, not by "invalid input".
+ */
+function fieldIssues(issue: ZodIssue, prefix: PropertyKey[]): FieldIssue[] {
+  const at = [...prefix, ...issue.path];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...at, key].map(String).join('.'), message: 'is not a known field', code: issue.code }));
+  }
+  if (issue.code === 'invalid_union') {
+    const fitting = issue.errors.filter((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+    if (fitting.length === 1) return fitting[0]!.flatMap((i) => fieldIssues(i, at));
+  }
+  return [{ path: at.map(String).join('.'), message: issue.message, code: issue.code }];
+}
+
 /** Zod issues as `details`: where, what, and zod's code. */
 export function zodDetails(err: ZodError): FieldIssue[] {
-  return err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
+  return err.issues.flatMap((i) => fieldIssues(i, []));
 }
 
 const described = (code: ErrorCode, message: string, extra: Pick<DescribedError, 'details' | 'retryAfter'> = {}): DescribedError => ({
@@ -83,7 +102,7 @@ export function describeError(err: unknown): DescribedError {
           : err.code === 'UNSUPPORTED_MEDIA_TYPE'
             ? 'Content-Type must be application/json'
             : err.message;
-      return { ...described(code, message), status: err.code === 'METHOD_NOT_SUPPORTED' ? 405 : ERROR_STATUS[code] };
+      return described(code, message);
     }
   }
   return described('INTERNAL_SERVER_ERROR', 'internal error; the request id identifies it in the logs');

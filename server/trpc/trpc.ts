@@ -3,6 +3,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPCError } from '@trpc/server';
 import superjson from 'superjson';
+import { z } from 'zod';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { MayflyError } from '../platform/errors.ts';
 import { bearer, constantTimeEqual } from '../platform/credentials.ts';
@@ -68,6 +69,9 @@ const adminOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
   }
   return next();
 });
+
+/** The input of a procedure that takes none: nothing, or an empty object (a REST query string with a field in it is refused). */
+export const noInput = z.strictObject({}).optional();
 
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;

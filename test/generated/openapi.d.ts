@@ -741,7 +741,7 @@ export interface components {
         ErrorEnvelope: {
             error: {
                 /** @enum {string} */
-                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MISSING_APP_ID" | "INVALID_APP_ID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "GONE" | "IDEMPOTENT_RESULT_GONE" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE" | "PROJECTION_LAGGING" | "INTERNAL_SERVER_ERROR";
+                code: "BAD_REQUEST" | "VALIDATION_FAILED" | "MALFORMED_JSON" | "MISSING_APP_ID" | "INVALID_APP_ID" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "GONE" | "IDEMPOTENT_RESULT_GONE" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UNPROCESSABLE_CONTENT" | "TOO_MANY_REQUESTS" | "SERVICE_UNAVAILABLE" | "PROJECTION_LAGGING" | "INTERNAL_SERVER_ERROR";
                 message: string;
                 details?: unknown;
             };
@@ -763,7 +763,7 @@ export interface operations {
                 cursor?: string;
             };
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path?: never;
@@ -852,7 +852,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -964,7 +964,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path: {
@@ -1053,7 +1053,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1165,7 +1165,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1298,7 +1298,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1423,7 +1423,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path: {
@@ -1515,7 +1515,7 @@ export interface operations {
                 cursor?: string;
             };
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path?: never;
@@ -1604,7 +1604,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1717,7 +1717,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1826,7 +1826,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -1952,7 +1952,7 @@ export interface operations {
                 to?: string;
             };
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
             };
             path?: never;
@@ -2040,7 +2040,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2171,7 +2171,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2288,7 +2288,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2395,7 +2395,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2512,7 +2512,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -2642,7 +2642,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ - */
+                /** @description The calling app: 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit */
                 "X-App-ID": string;
                 /** @description Send the same key to retry safely: the first response is replayed (Idempotent-Replayed: true), for 24 h at most. */
                 "Idempotency-Key"?: string;
@@ -4138,7 +4138,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": Record<string, never>;
             };

@@ -69,6 +69,17 @@ export async function spawnMayfly(env: Record<string, string>, command = ['node'
   };
 }
 
+/** Runs `command` (a start that should end by itself) to its end: exit code, output, and how long it took from spawn. */
+export function runToExit(command: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started })));
+}
+
 const live = new Set<ChildProcess>();
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

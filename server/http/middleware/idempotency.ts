@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Database } from '../../platform/db/database.ts';
 import { claimKey, finishKey, readKey, releaseKey, type IdempotencyKey } from '../../platform/db/idempotency.ts';
-import { MayflyError } from '../../platform/errors.ts';
+import { invalidInput, MayflyError } from '../../platform/errors.ts';
 import { withIdSeed } from '../../platform/events/ids.ts';
 import '../variables.ts';
 
@@ -54,7 +54,11 @@ export function idempotency(db: Database, now: () => Date): MiddlewareHandler {
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (key === undefined || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    if (!KEY.test(key)) throw new MayflyError('BAD_REQUEST', 'Idempotency-Key must be 1-255 printable ASCII characters');
+    if (!KEY.test(key)) {
+      throw invalidInput('Idempotency-Key must be 1-255 printable ASCII characters', [
+        { path: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters', code: 'invalid_format' },
+      ]);
+    }
     const tenant = c.get('tenant') ?? '-';
     const procedure = c.get('calls').join(',') || c.req.path;
     const body = await c.req.text();

@@ -1,4 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { TRPCError } from '@trpc/server';
+import { MayflyError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import '../variables.ts';
@@ -31,12 +33,40 @@ export function requestLogger(c: Context, base: Logger): Logger {
   return log;
 }
 
+/** What went wrong under the wrappers (tRPC's error, Mayfly's coded error): the error that started it. */
+function underneath(thrown: unknown): unknown {
+  let e = thrown;
+  for (let depth = 0; depth < 5 && (e instanceof TRPCError || e instanceof MayflyError) && e.cause !== undefined; depth++) e = e.cause;
+  return e;
+}
+
+/** What a request's refusals add to its line: their codes, the first message, and what broke underneath. */
+function refusal(c: Context): { fields: Record<string, unknown>; unexpected: unknown } {
+  const errors = c.get('errors');
+  if (!errors || errors.length === 0) return { fields: {}, unexpected: undefined };
+  const first = errors[0]!;
+  const internal = errors.find((e) => e.described.code === 'INTERNAL_SERVER_ERROR');
+  const cause = first.described.status >= 500 ? underneath(first.thrown) : undefined;
+  return {
+    fields: {
+      error_code: [...new Set(errors.map((e) => e.described.code))].join(','),
+      error: first.described.message,
+      // An expected refusal's own cause (a broker time-out), as one line: no stack.
+      ...(cause instanceof Error && !internal && !(cause instanceof TRPCError || cause instanceof MayflyError) ? { cause: cause.message } : {}),
+    },
+    unexpected: internal ? underneath(internal.thrown) : undefined,
+  };
+}
+
 /**
  * The access log and request metrics: one JSON line per request with its id, tenant,
  * procedure, status and duration (never a body), and the request counter and latency
- * histogram. Responses built by the tRPC and REST handlers get `X-Request-ID` here. Metrics
- * labels come from closed sets: known procedures (else `other`), and a tenant only where
- * `tenantLabel` names it (registered apps), so no client can grow the series.
+ * histogram. A refused request's line carries its error code and message: `info` for a
+ * client's mistake (4xx), `warn` for a refusal the server expected (a 503 for an integration
+ * that is not configured, a dependency that is down), `error` with the stack only for what
+ * nobody expected (a 500). Responses built by the tRPC and REST handlers get `X-Request-ID` here.
+ * Metrics labels come from closed sets: known procedures (else `other`), and a tenant only
+ * where `tenantLabel` names it (registered apps), so no client can grow the series.
  */
 export function requestLog(deps: { log: Logger; metrics: Metrics; procedures: ReadonlySet<string>; tenantLabel: (tenant: string) => string }): MiddlewareHandler {
   const { log, metrics } = deps;
@@ -57,17 +87,20 @@ export function requestLog(deps: { log: Logger; metrics: Metrics; procedures: Re
     const procedure = procedureLabel(c, deps.procedures);
     metrics.httpRequests.inc({ tenant: tenant === '-' ? tenant : deps.tenantLabel(tenant), procedure, status: String(c.res.status) });
     metrics.httpDuration.observe({ procedure }, seconds);
-    log.info(
-      {
-        request_id: c.get('requestId'),
-        tenant,
-        method: c.req.method,
-        path: c.req.path.slice(0, 200),
-        procedure,
-        status: c.res.status,
-        duration_ms: Math.round(seconds * 10_000) / 10,
-      },
-      'request',
-    );
+    const { fields, unexpected } = refusal(c);
+    const line = {
+      request_id: c.get('requestId'),
+      tenant,
+      method: c.req.method,
+      path: c.req.path.slice(0, 200),
+      procedure,
+      status: c.res.status,
+      duration_ms: Math.round(seconds * 10_000) / 10,
+      ...fields,
+    };
+    if (unexpected !== undefined) log.error({ ...line, err: unexpected }, 'request');
+    else if (c.res.status >= 500) log.warn(line, 'request');
+    else log.info(line, 'request');
+    c.set('accessLogged', true);
   };
 }

@@ -34,7 +34,7 @@ export function registeredAdmission(registry: TenantRegistry, secretKey: Uint8Ar
 export async function resolveTenant(appId: string | undefined, authorization: string | undefined, admission: TenantAdmission): Promise<string> {
   if (appId === undefined || appId === '') throw new MayflyError('MISSING_APP_ID', 'the X-App-ID header is required');
   const parsed = AppId.safeParse(appId);
-  if (!parsed.success) throw new MayflyError('INVALID_APP_ID', 'X-App-ID must be 1-64 characters of A-Z a-z 0-9 . _ -');
+  if (!parsed.success) throw new MayflyError('INVALID_APP_ID', 'X-App-ID must be 1-64 characters of A-Z a-z 0-9 . _ -, starting and ending with a letter or digit');
   await admission.admit(parsed.data, authorization);
   return parsed.data;
 }

@@ -1,11 +1,10 @@
 import type { Context as HonoContext, Handler } from 'hono';
 import type { AnyTRPCRouter } from '@trpc/server';
 import type { createRestBridge, RestCall } from '../../fast-paths/rest-bridge.ts';
-import type { Logger } from '../../platform/logger.ts';
 import type { Context } from '../../trpc/context.ts';
-import { describeError, errorResponse, logServerError, type DescribedError } from '../errors.ts';
-import { requestLogger } from '../middleware/request-log.ts';
+import { describeError, errorResponse, type DescribedError } from '../errors.ts';
 import { matchRoute, REST_PREFIX, type RestRoute } from '../procedures.ts';
+import { keepDeclaredCoercion } from './declared-coercion.ts';
 
 /** Errors the REST bridge answers without calling a procedure (unknown route, content type). */
 function bridgeRefusal(status: number): DescribedError {
@@ -21,17 +20,19 @@ function bridgeRefusal(status: number): DescribedError {
  * the largest part of start-up, so it loads after the service is up (requests that arrive
  * first wait for it).
  */
-export function restHandler(router: AnyTRPCRouter, routes: RestRoute[], context: (c: HonoContext) => Context, log: Logger): Handler {
+export function restHandler(router: AnyTRPCRouter, routes: RestRoute[], context: (c: HonoContext) => Context): Handler {
+  keepDeclaredCoercion(router);
   let bridge: ReturnType<typeof createRestBridge> | undefined;
   const load = async () => (bridge ??= (await import('../../fast-paths/rest-bridge.ts')).createRestBridge(router));
-  setTimeout(() => void load(), 0).unref?.();
+  // Loaded ahead of the first REST call; a load that fails here (a process stopping while it
+  // loads) is tried again by that call, and must not end the process as an unhandled rejection.
+  setTimeout(() => void load().catch(() => undefined), 0).unref?.();
   return async (c) => {
     const route = matchRoute(routes, c.req.method, c.req.path.slice(REST_PREFIX.length));
     const url = new URL(c.req.url);
     const call: RestCall<Context> = { context: context(c), successStatus: route?.successStatus ?? 200 };
     const res = await (await load())(c.req.raw, `${url.pathname.slice(REST_PREFIX.length)}${url.search}`, () => c.req.text(), call);
     if (res.ok) return res;
-    if (call.error) logServerError(call.error, route?.procedure, requestLogger(c, log));
-    return errorResponse(c, call.error ? describeError(call.error) : bridgeRefusal(res.status));
+    return errorResponse(c, call.error ? describeError(call.error) : bridgeRefusal(res.status), call.error);
   };
 }

@@ -6,7 +6,7 @@ import { durableName } from '../../../consumers/projector/projector.ts';
 import type { Queryable } from '../../platform/db/database.ts';
 import type { Broker } from '../../platform/nats/connect.ts';
 import { isNoMessageFound } from '../../platform/nats/errors.ts';
-import { adminProcedure } from '../../trpc/trpc.ts';
+import { adminProcedure, noInput } from '../../trpc/trpc.ts';
 import { describeStreams, type StreamSummary } from './streams.ts';
 
 /** One durable consumer, and for a projector's the checkpoint it feeds and how far behind that is. */
@@ -93,6 +93,7 @@ async function lag(broker: Broker, stream: StreamSummary, checkpoint: number | n
 /** `admin.consumers`: GET /api/v1/admin/consumers. */
 export const consumersProcedure = adminProcedure
   .meta({ openapi: { method: 'GET', path: '/admin/consumers', tags: ['admin'], summary: 'Durable consumers: pending, redelivered, and each projection’s checkpoint and lag', protect: true } })
+  .input(noInput)
   .output(z.object({ items: z.array(ConsumerSummary) }))
   .query(async ({ ctx }) => {
     const s = ctx.services;

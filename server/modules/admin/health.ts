@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Services } from '../../trpc/context.ts';
-import { adminProcedure } from '../../trpc/trpc.ts';
-import { bucketFor, probeBucket } from '../storage/index.ts';
+import { adminProcedure, noInput } from '../../trpc/trpc.ts';
+import { probeBucket, s3Configured } from '../storage/index.ts';
 
 
 const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), detail: z.string().optional() });
@@ -25,7 +25,6 @@ async function timed(probe: () => Promise<string | undefined>): Promise<z.infer<
 
 /** Each dependency checked, with how long it took (S3 only where it is configured). */
 export async function healthDetailed(s: Services): Promise<z.infer<typeof HealthDetailed>> {
-  const s3Configured = bucketFor(s.config) !== undefined;
   const [postgres, nats, s3] = await Promise.all([
     timed(async () => {
       await s.db.query('SELECT 1');
@@ -35,7 +34,7 @@ export async function healthDetailed(s: Services): Promise<z.infer<typeof Health
       await s.broker.jsm.getAccountInfo();
       return `nats-server ${s.broker.serverVersion}`;
     }),
-    s3Configured ? timed(() => probeBucket(s.config)) : Promise.resolve(undefined),
+    s3Configured(s.config) ? timed(() => probeBucket(s.config)) : Promise.resolve(undefined),
   ]);
   const ok = postgres.ok && nats.ok && (s3?.ok ?? true);
   return { status: ok ? 'ok' : 'degraded', checks: { postgres, nats, ...(s3 ? { s3 } : {}) } };
@@ -44,5 +43,6 @@ export async function healthDetailed(s: Services): Promise<z.infer<typeof Health
 /** `admin.healthDetailed`: GET /api/v1/admin/health-detailed. */
 export const healthDetailedProcedure = adminProcedure
   .meta({ openapi: { method: 'GET', path: '/admin/health-detailed', tags: ['admin'], summary: 'Each dependency checked', protect: true } })
+  .input(noInput)
   .output(HealthDetailed)
   .query(({ ctx }) => healthDetailed(ctx.services));

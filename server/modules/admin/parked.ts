@@ -19,13 +19,13 @@ const ParkedEvent = z
   })
   .meta({ id: 'ParkedEvent' });
 
-const Target = z.object({ projection: z.string().min(1).max(64), seq: z.coerce.number().int().positive() });
+const Target = z.strictObject({ projection: z.string().min(1).max(64), seq: z.coerce.number().int().positive() });
 
 /** Events projectors could not apply and set aside: list them, apply one again once its cause is fixed, or drop it. */
 export const parkedAdminRouter = router({
   list: adminProcedure
     .meta({ openapi: { method: 'GET', path: '/admin/parked', tags, summary: 'Events projections could not apply, parked and skipped', protect: true } })
-    .input(z.object({ projection: z.string().max(64).optional() }))
+    .input(z.strictObject({ projection: z.string().max(64).optional() }))
     .output(z.object({ items: z.array(ParkedEvent) }))
     .query(async ({ ctx, input }) => ({ items: await listParked(ctx.services.db, input.projection) })),
 

@@ -34,6 +34,6 @@ export async function lastReconcilerRuns(db: Queryable, limit: number): Promise<
 /** `admin.reconcilerRuns`: GET /api/v1/admin/reconciler/runs. */
 export const reconcilerRunsProcedure = adminProcedure
   .meta({ openapi: { method: 'GET', path: '/admin/reconciler/runs', tags: ['admin'], summary: 'The reconciler’s last runs and what each removed', protect: true } })
-  .input(z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) }))
+  .input(z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(20) }))
   .output(z.object({ items: z.array(ReconcilerRun) }))
   .query(async ({ ctx, input }) => ({ items: await lastReconcilerRuns(ctx.services.db, input.limit) }));

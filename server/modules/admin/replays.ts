@@ -74,6 +74,6 @@ export async function replayProgress(db: Queryable): Promise<ReplayProgress[]> {
 /** `admin.replays`: GET /api/v1/admin/replays. */
 export const replaysProcedure = adminProcedure
   .meta({ openapi: { method: 'GET', path: '/admin/replays', tags: ['admin'], summary: 'Projection replays: running and finished, with their progress', protect: true } })
-  .input(z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) }))
+  .input(z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(20) }))
   .output(z.object({ items: z.array(ReplayRun) }))
   .query(async ({ ctx, input }) => ({ items: await lastReplays(ctx.services.db, input.limit) }));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { JetStreamManager, StreamInfo } from '@nats-io/jetstream';
-import { adminProcedure } from '../../trpc/trpc.ts';
+import { adminProcedure, noInput } from '../../trpc/trpc.ts';
 
 /** One stream as an operator sees it: what it binds, how long it keeps, what it holds. */
 export const StreamSummary = z
@@ -50,5 +50,6 @@ export async function describeStreams(jsm: JetStreamManager): Promise<StreamSumm
 /** `admin.streams`: GET /api/v1/admin/streams. */
 export const streamsProcedure = adminProcedure
   .meta({ openapi: { method: 'GET', path: '/admin/streams', tags: ['admin'], summary: 'Streams: subjects, retention, messages, bytes, first and last message', protect: true } })
+  .input(noInput)
   .output(z.object({ items: z.array(StreamSummary) }))
   .query(async ({ ctx }) => ({ items: await describeStreams(ctx.services.broker.jsm) }));

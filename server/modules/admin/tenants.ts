@@ -2,7 +2,7 @@ import { TenantAppIdInput, TenantCreateInput, TenantDeleted, TenantDeleteInput, 
 import { notFound } from '../../platform/errors.ts';
 import { listTenants, registerTenant, removeTenant, rotateTenantKey, updateTenant } from './registrations.ts';
 import { purgeTenant } from './purge.ts';
-import { adminProcedure, router } from '../../trpc/trpc.ts';
+import { adminProcedure, noInput, router } from '../../trpc/trpc.ts';
 
 const tags = ['admin'];
 
@@ -10,6 +10,7 @@ const tags = ['admin'];
 export const tenantsAdminRouter = router({
   list: adminProcedure
     .meta({ openapi: { method: 'GET', path: '/admin/tenants', tags, summary: 'Registered apps (never their keys)' } })
+    .input(noInput)
     .output(TenantList)
     .query(({ ctx }) => ({ items: listTenants(ctx.services.tenants) })),
 

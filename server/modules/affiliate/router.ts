@@ -11,7 +11,7 @@ import {
   tenantConversionsFilter,
   tenantRollupsFilter,
 } from '@mayfly/contracts';
-import { badRequest, MayflyError } from '../../platform/errors.ts';
+import { badRequest, invalidInput, MayflyError } from '../../platform/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
 import { generateCode, verifyCode } from './code.ts';
@@ -82,7 +82,7 @@ export const affiliateRouter = router({
         code = verified;
       }
       if (input.from !== undefined && input.to !== undefined && input.from > input.to) {
-        throw badRequest('from must not be after to', [{ path: 'from', message: 'must not be after to', code: 'invalid_range' }]);
+        throw invalidInput('from must not be after to', [{ path: 'from', message: 'must not be after to', code: 'invalid_range' }]);
       }
       // Read-your-writes over both sources: raw counts and sealed totals.
       await Promise.all([

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Mayfly } from '../../runtime/start.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
+import { deviceSubject } from '@mayfly/contracts';
 import { startFakeApns, type FakeApns } from '../../../test/support/fake-apns.ts';
+import { messagesOn } from '../../../test/support/inspect.ts';
 import { makeRoot, serverCertificate } from '../../../test/support/ios-pki.ts';
 import { jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
 import { startTestNats } from '../../../test/support/nats.ts';
@@ -55,8 +57,10 @@ describe('a bot outcome pushed to the device that asked for it', () => {
     await vi.waitFor(() => expect(apns.received.filter((p) => p.path === `/3/device/${token}`)).toHaveLength(1));
     const push = apns.received.find((p) => p.path === `/3/device/${token}`)!;
     expect(push.body).toMatchObject({ task_id: task.body.task_id, status: 'completed', aps: { alert: 'Your task is done' } });
-    // The registration was for this one notification.
-    await vi.waitFor(async () => expect((await post('/ios/notify', { registration_id, alert: 'again' })).status).toBeGreaterThanOrEqual(404));
+    // The registration was for this one notification: it is discarded once APNs has answered
+    // (a notify sent before that would still push).
+    await vi.waitFor(async () => expect(await messagesOn(mayfly.broker, 'DEVICES', deviceSubject('notify-app', registration_id))).toBe(2));
+    expect((await post('/ios/notify', { registration_id, alert: 'again' })).status).toBeGreaterThanOrEqual(404);
     expect(apns.received.filter((p) => p.path === `/3/device/${token}`)).toHaveLength(1);
   });
 

@@ -53,9 +53,9 @@ describe.each(DATABASES)('bots on $name', ({ name, skip }) => {
     let flakyCalls = 0;
     addHandlers(
       mayfly,
-      { name: 'flaky', context: anyContext, run: async () => (++flakyCalls % 3 === 0 ? { ok: true } : Promise.reject(new TransientError('upstream busy'))) },
-      { name: 'broken', context: anyContext, run: async () => Promise.reject(new Error('the model is not loaded\n    at secret/path.ts:1')) },
-      { name: 'hang', context: anyContext, run: () => new Promise(() => undefined) },
+      { name: 'flaky', context: anyContext, example: {}, run: async () => (++flakyCalls % 3 === 0 ? { ok: true } : Promise.reject(new TransientError('upstream busy'))) },
+      { name: 'broken', context: anyContext, example: {}, run: async () => Promise.reject(new Error('the model is not loaded\n    at secret/path.ts:1')) },
+      { name: 'hang', context: anyContext, example: {}, run: () => new Promise(() => undefined) },
     );
   });
   afterAll(async () => {
@@ -123,10 +123,33 @@ describe.each(DATABASES)('bots on $name', ({ name, skip }) => {
   it.skipIf(skip)('refuses an unknown task_type with 400 listing the known ones, and a context that does not fit', async () => {
     const unknown = await execute(tenant(), { task_type: 'teleport', context: {} });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error).toMatchObject({ code: 'BAD_REQUEST', details: { known_task_types: expect.arrayContaining(['echo', 'template']) as unknown } });
+    expect(unknown.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'unknown task_type "teleport"; known: broken, echo, email, flaky, hang, http, template',
+      details: [{ path: 'task_type', code: 'invalid_value' }],
+    });
     const bad = await execute(tenant(), { task_type: 'template', context: { template: 42 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'context.template' }] });
+  });
+
+  it.skipIf(skip)('answers a context that does not fit its handler with a minimal valid body, which works as given', async () => {
+    // The seed's own example: an email task with a subject only.
+    const seed = await execute(tenant(), { task_type: 'email', context: { subject: 'Test' } });
+    expect(seed.status).toBe(400);
+    const error = seed.body.error as unknown as { code: string; message: string; details: { path: string }[] };
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.details.map((d) => d.path)).toEqual(['context.to']);
+    const example = /a minimal valid body: (\{.*\})$/.exec(error.message)?.[1];
+    expect(example).toBeDefined();
+    const retried = await execute(tenant(), JSON.parse(example!));
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'completed', task_type: 'email', output: { message_id: expect.any(String) as unknown } });
+    for (const handler of botHandlers(mayfly.services).values()) expect([handler.name, handler.context.safeParse(handler.example).success]).toEqual([handler.name, true]);
+    for (const [taskType, context] of [['template', { values: {} }], ['http', { url: 'not a url' }]] as const) {
+      const { body } = await execute(tenant(), { task_type: taskType, context });
+      expect((body.error as unknown as { message: string }).message).toContain(`a minimal valid body: {"task_type":"${taskType}","context":{`);
+    }
   });
 
   it.skipIf(skip)('keeps tenants apart on get, list and the live feed', async () => {
@@ -205,6 +228,7 @@ describe('bot workers in several instances, on postgres', () => {
     const record = (who: string): BotHandler => ({
       name: 'record',
       context: z.object({ id: z.string() }),
+      example: { id: 'x' },
       run: async (raw) => {
         const c = raw as { id: string };
         await new Promise((r) => setTimeout(r, 20));
@@ -235,12 +259,12 @@ describe('bot workers in several instances, on postgres', () => {
       // A worker dies mid-task: the task is redelivered to another and has exactly one outcome.
       await two.stop(); // only `one` is there to take the first delivery
       let startedOnOne = false;
-      addHandlers(one, { name: 'slow', context: anyContext, run: async () => ((startedOnOne = true), new Promise(() => undefined)) });
+      addHandlers(one, { name: 'slow', context: anyContext, example: {}, run: async () => ((startedOnOne = true), new Promise(() => undefined)) });
       const res = await one.app!.request('/api/v1/bots/execute', jsonRequest('POST', { task_type: 'slow', context: {}, wait_ms: 0 }, { 'X-App-ID': app }));
       const { task_id } = (await res.json()) as BotTask;
       await vi.waitFor(() => expect(startedOnOne).toBe(true));
       const three = await startTestMayfly(env);
-      addHandlers(three, { name: 'slow', context: anyContext, run: async () => ({ finished_by: 'three' }) });
+      addHandlers(three, { name: 'slow', context: anyContext, example: {}, run: async () => ({ finished_by: 'three' }) });
       await one.broker.nc.close(); // killed: no ack, no outcome
       await vi.waitFor(async () => expect(await outcomesInBroker(three, app, task_id)).toBe(1), { timeout: 10_000, interval: 100 });
       const task = await three.app!.request(`/api/v1/bots/tasks/${task_id}`, { headers: { 'X-App-ID': app } });

@@ -14,7 +14,7 @@ import {
   tenantBotsFilter,
 } from '@mayfly/contracts';
 import type { Services } from '../../trpc/context.ts';
-import { MayflyError, badRequest, notFound } from '../../platform/errors.ts';
+import { invalidInput, notFound } from '../../platform/errors.ts';
 import { zodDetails } from '../../trpc/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { newId, withIdSeed } from '../../platform/events/ids.ts';
@@ -45,17 +45,24 @@ export const botsRouter = router({
         const s = ctx.services;
         const handlers = botHandlers(s);
         const handler = handlers.get(input.task_type);
-        if (!handler) throw badRequest(`unknown task_type "${input.task_type}"`, { known_task_types: [...handlers.keys()].sort() });
+        if (!handler) {
+          const known = [...handlers.keys()].sort().join(', ');
+          throw invalidInput(`unknown task_type "${input.task_type}"; known: ${known}`, [
+            { path: 'task_type', message: `must be one of ${known}`, code: 'invalid_value' },
+          ]);
+        }
         const context = handler.context.safeParse(input.context);
         if (!context.success) {
-          throw new MayflyError('VALIDATION_FAILED', `context does not fit the ${input.task_type} handler`, {
-            details: zodDetails(context.error).map((d) => ({ ...d, path: d.path ? `context.${d.path}` : 'context' })),
-          });
+          const example = JSON.stringify({ task_type: handler.name, context: handler.example });
+          throw invalidInput(
+            `context does not fit the ${handler.name} task; a minimal valid body: ${example}`,
+            zodDetails(context.error).map((d) => ({ ...d, path: d.path ? `context.${d.path}` : 'context' })),
+          );
         }
         if (input.notify_registration_id !== undefined) await checkNotifyTarget(s, ctx.tenant, input.notify_registration_id);
         const max = s.config.BOT_OUTPUT_TTL_SECONDS;
         const ttl = input.ttl_seconds ?? max;
-        if (ttl > max) throw badRequest(`ttl_seconds must be at most ${max}`, [{ path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' }]);
+        if (ttl > max) throw invalidInput(`ttl_seconds must be at most ${max}`, [{ path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' }]);
         const now = s.now();
         const taskId = newId();
         const expiresAt = new Date(now.getTime() + ttl * 1000).toISOString();
@@ -111,7 +118,7 @@ export const botsRouter = router({
      * The tenant's task updates as they happen (SSE). Each carries its stream sequence as the
      * event id, so a client that reconnects with Last-Event-ID resumes where it left off.
      */
-    onUpdate: tenantProcedure.input(z.object({ lastEventId: z.string().regex(/^\d{1,16}$/).nullish() }).optional()).subscription(async ({ ctx, input, signal }) => {
+    onUpdate: tenantProcedure.input(z.strictObject({ lastEventId: z.string().regex(/^\d{1,16}$/).nullish() }).optional()).subscription(async ({ ctx, input, signal }) => {
       const s = ctx.services;
       const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
       return (async function* () {

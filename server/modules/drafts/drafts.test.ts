@@ -108,10 +108,10 @@ describe.each(DATABASES)('drafts on $name', ({ name, skip }) => {
     expect(bad.status).toBe(400);
   });
 
-  it.skipIf(skip)('refuses a ttl beyond DRAFT_MAX_TTL_SECONDS with 400 and details', async () => {
+  it.skipIf(skip)('refuses a ttl beyond DRAFT_MAX_TTL_SECONDS with 400 VALIDATION_FAILED and details, as any invalid input', async () => {
     const res = await rest('/drafts', jsonRequest('POST', { content: 'x', ttl_seconds: 3601 }, { 'X-App-ID': tenant() }));
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'BAD_REQUEST', details: [{ path: 'ttl_seconds' }] } });
+    expect(await res.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'ttl_seconds', message: 'must be at most 3600', code: 'too_big' }] } });
   });
 
   it.skipIf(skip)('answers a concurrent update that lost the race with 409', async () => {

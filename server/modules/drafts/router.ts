@@ -12,7 +12,7 @@ import {
   tenantDraftsFilter,
 } from '@mayfly/contracts';
 import type { Services } from '../../trpc/context.ts';
-import { badRequest, notFound } from '../../platform/errors.ts';
+import { invalidInput, notFound } from '../../platform/errors.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { newId } from '../../platform/events/ids.ts';
 import { router, tenantProcedure } from '../../trpc/trpc.ts';
@@ -25,7 +25,7 @@ function expiresAt(s: Services, now: Date, ttlSeconds: number | undefined): stri
   const max = s.config.DRAFT_MAX_TTL_SECONDS;
   const ttl = ttlSeconds ?? Math.min(DEFAULT_DRAFT_TTL_SECONDS, max);
   if (ttl > max) {
-    throw badRequest(`ttl_seconds must be at most ${max}`, [
+    throw invalidInput(`ttl_seconds must be at most ${max}`, [
       { path: 'ttl_seconds', message: `must be at most ${max}`, code: 'too_big' },
     ]);
   }

@@ -1,16 +1,11 @@
 import { EMAIL_FILTER, type EmailRequestedEvent } from '@mayfly/contracts';
-import type { Worker, WorkItem } from '../../../consumers/worker.ts';
+import { RetryLater, type Worker, type WorkItem } from '../../../consumers/worker.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Metrics } from '../../platform/metrics.ts';
 import { consoleTransport } from './console.ts';
 import { SENDGRID_TIMEOUT_MS, sendgridTransport } from './sendgrid.ts';
 import type { MailTransport, SendResult } from './transport.ts';
-
-/** Thrown to have the worker runner redeliver a mail later (its backoff: 0.25 s doubling, at most 30 s). */
-export class RetryLater extends Error {
-  override name = 'RetryLater';
-}
 
 export interface MailerDeps {
   config: Config;
@@ -26,11 +21,11 @@ export interface MailerDeps {
 const MAX_DELIVER = 50;
 
 /** SendGrid where a key is configured, else the console (recipient redacted). */
-export function transportFor(config: Config, log: Logger): MailTransport {
+export function transportFor(config: Config): MailTransport {
   if (config.SENDGRID_API_KEY && config.EMAIL_FROM) {
     return sendgridTransport({ apiKey: config.SENDGRID_API_KEY, from: config.EMAIL_FROM, baseUrl: config.SENDGRID_API_URL });
   }
-  return consoleTransport(log);
+  return consoleTransport();
 }
 
 /**
@@ -40,8 +35,8 @@ export function transportFor(config: Config, log: Logger): MailTransport {
  *
  * 429, 5xx and network errors are retried by redelivery with backoff until the mail is
  * EMAIL_GIVE_UP_SECONDS old; then, and at once for any other refusal, the mail is acked and
- * counted failed. What is left is counts (Prometheus) and one log line per mail with the
- * tenant, the mail id and the outcome, never an address. Outcomes are not published as
+ * counted failed. What is left is counts (Prometheus) and one log line per delivery attempt
+ * with the tenant, the mail id and the outcome, never an address, a subject or content. Outcomes are not published as
  * events: in OUTBOX the mailer (on `email.>`) would take them for work, and a stream of their
  * own would keep a per-mail record that nothing reads. A crash between SendGrid's 202 and the
  * ack sends that mail again (at-least-once): SendGrid has no idempotency key.
@@ -49,9 +44,9 @@ export function transportFor(config: Config, log: Logger): MailTransport {
 export function mailerWorker(deps: MailerDeps): Worker {
   const { config, metrics, now } = deps;
   const log = deps.log.child({ component: 'mailer' });
-  const transport = deps.transport ?? transportFor(config, log);
+  const transport = deps.transport ?? transportFor(config);
   if (transport.kind === 'console' && config.NODE_ENV === 'production') {
-    log.warn('SENDGRID_API_KEY is not set: mail is printed to the log (recipients redacted), not sent');
+    log.warn('SENDGRID_API_KEY is not set: mail is not sent (the console transport logs one line per mail, nothing of its content)');
   }
   const giveUpMs = config.EMAIL_GIVE_UP_SECONDS * 1000;
   return {
@@ -78,13 +73,14 @@ export function mailerWorker(deps: MailerDeps): Worker {
       const outcome = { tenant, email_id: emailId, transport: transport.kind, attempt: item.deliveryCount };
       if (result.ok) {
         metrics.emailSent.inc({ tenant: deps.tenantLabel(tenant) });
-        log.info({ ...outcome, outcome: 'sent', status: result.status }, 'email sent');
+        if (transport.kind === 'console') log.info({ ...outcome, outcome: 'logged', ...result.summary }, 'email not sent: no SENDGRID_API_KEY (console transport)');
+        else log.info({ ...outcome, outcome: 'sent', status: result.status }, 'email sent');
         return;
       }
       const ageMs = now().getTime() - Date.parse(event.occurred_at);
       if (result.retryable && ageMs < giveUpMs && item.deliveryCount < MAX_DELIVER) {
         log.info({ ...outcome, outcome: 'retry', status: result.status, reason: result.reason }, 'email not accepted yet; retrying');
-        throw new RetryLater(`${result.reason}; retrying`);
+        throw new RetryLater(result.reason);
       }
       const reason = result.retryable ? 'gave_up' : 'rejected';
       metrics.emailFailed.inc({ tenant: deps.tenantLabel(tenant), reason });

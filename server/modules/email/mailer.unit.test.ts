@@ -4,7 +4,8 @@ import { loadConfig } from '../../platform/config.ts';
 import { newEvent } from '../../platform/events/publisher.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { createMetrics } from '../../platform/metrics.ts';
-import { RetryLater, mailerWorker } from './mailer.ts';
+import { RetryLater } from '../../../consumers/worker.ts';
+import { mailerWorker } from './mailer.ts';
 import type { MailTransport, SendResult } from './transport.ts';
 
 const sentAt = new Date('2026-03-01T12:00:00Z');

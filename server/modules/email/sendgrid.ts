@@ -1,5 +1,4 @@
-import { Client } from '@sendgrid/client';
-import { MailService, type MailDataRequired } from '@sendgrid/mail';
+import type { MailDataRequired, MailService } from '@sendgrid/mail';
 import type { MailTransport, OutgoingMail } from './transport.ts';
 import { classifySendError } from './send-error.ts';
 
@@ -23,23 +22,17 @@ export function sendgridMessage(mail: OutgoingMail, from: string): MailDataRequi
   } as MailDataRequired;
 }
 
-/**
- * Sends through SendGrid's v3 API. Its own client and mail service (not the library's
- * singletons), so two instances in one process (tests) keep their keys and base URLs apart.
- */
+/** Sends through SendGrid's v3 API. */
 export function sendgridTransport(opts: { apiKey: string; from: string; baseUrl?: string | undefined }): MailTransport {
-  const client = new Client();
-  client.setApiKey(opts.apiKey);
-  // After setApiKey, which resets the base URL to the key's region.
-  if (opts.baseUrl) client.setDefaultRequest('baseUrl', opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
-  const service = new MailService();
-  service.setClient(client);
-  service.setTimeout(SENDGRID_TIMEOUT_MS);
+  // The library loads with the first mail, not with the service.
+  let service: Promise<MailService> | undefined;
+  const mailService = () =>
+    (service ??= import('./sendgrid-service.ts').then(({ sendgridService }) => sendgridService({ ...opts, timeoutMs: SENDGRID_TIMEOUT_MS })));
   return {
     kind: 'sendgrid',
     async send(mail) {
       try {
-        const [response] = await service.send(sendgridMessage(mail, opts.from));
+        const [response] = await (await mailService()).send(sendgridMessage(mail, opts.from));
         return { ok: true, status: response.statusCode };
       } catch (err) {
         return classifySendError(err);

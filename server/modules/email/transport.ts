@@ -5,7 +5,8 @@ export type OutgoingMail = EmailSendInput;
 
 /** What a send came to. `status` is the provider's HTTP status where there was one. */
 export type SendResult =
-  | { ok: true; status?: number }
+  /** `summary`: what the mailer's line may tell of the mail (never its recipient, subject or content). */
+  | { ok: true; status?: number; summary?: Record<string, unknown> }
   | { ok: false; retryable: boolean; status?: number; reason: string };
 
 /** Where mail goes: SendGrid, or the console in development. */

@@ -1,6 +1,5 @@
 import type { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
-import { importPKCS8 } from 'jose';
 import type { Services } from '../../trpc/context.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { instanceState } from '../module.ts';
@@ -43,6 +42,8 @@ export function apnsClients(s: Services, settings: ApnsSettings, log: Logger): P
       const loadKey = () =>
         (key ??= (async () => {
           const pem = await readSetting(settings.keyFile, 'APNS_KEY_FILE', log);
+          // Loaded on first push: most deployments never push.
+          const { importPKCS8 } = await import('jose');
           try {
             return await importPKCS8(pem.toString('utf8'), 'ES256');
           } catch {

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { StorageLifecycleApplied } from '@mayfly/contracts';
 import { MayflyError } from '../../platform/errors.ts';
-import { adminProcedure, router } from '../../trpc/trpc.ts';
+import { adminProcedure, noInput, router } from '../../trpc/trpc.ts';
 import { applyLifecycle } from './lifecycle.ts';
 import { requireBucket } from './s3.ts';
 
@@ -11,10 +10,10 @@ export const storageAdminRouter = router({
     .meta({
       openapi: { method: 'POST', path: '/admin/storage/lifecycle', tags: ['admin'], summary: 'Apply the bucket lifecycle rule that expires t/ objects (second line of defence)', protect: true },
     })
-    .input(z.object({}))
+    .input(noInput)
     .output(StorageLifecycleApplied)
     .mutation(async ({ ctx }) => {
-      const bucket = requireBucket(ctx.services.config);
+      const bucket = await requireBucket(ctx.services.config);
       try {
         return await applyLifecycle(bucket, ctx.services.config.STORAGE_OBJECT_TTL_SECONDS);
       } catch (err) {

@@ -1,5 +1,4 @@
-import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { Bucket } from './s3.ts';
+import { s3sdk, type Bucket } from './s3.ts';
 
 /** DeleteObjects takes at most this many keys per call. */
 export const DELETE_BATCH = 1_000;
@@ -11,6 +10,7 @@ export const DELETE_BATCH = 1_000;
 export async function deleteObjects(bucket: Bucket, keys: string[]): Promise<Set<string>> {
   const unique = [...new Set(keys)];
   if (unique.length === 0) return new Set();
+  const { DeleteObjectsCommand } = await s3sdk();
   const out = await bucket.client.send(
     new DeleteObjectsCommand({ Bucket: bucket.name, Delete: { Objects: unique.map((Key) => ({ Key })), Quiet: true } }),
   );
@@ -19,6 +19,7 @@ export async function deleteObjects(bucket: Bucket, keys: string[]): Promise<Set
 
 /** Deletes every object under `prefix`, page by page; returns how many were deleted. */
 export async function deletePrefix(bucket: Bucket, prefix: string): Promise<number> {
+  const { ListObjectsV2Command } = await s3sdk();
   let deleted = 0;
   let token: string | undefined;
   do {

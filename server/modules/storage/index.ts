@@ -5,9 +5,9 @@ import { deletePrefix } from './delete-objects.ts';
 import { ObjectReaper } from './object-reaper.ts';
 import { onUploadsRemoved, uploadsProjection } from './projection/index.ts';
 import { storageRouter } from './router.ts';
-import { bucketFor, closeBucket, probeBucket } from './s3.ts';
+import { bucketFor, closeBucket, probeBucket, s3Configured } from './s3.ts';
 
-export { bucketFor, probeBucket };
+export { bucketFor, probeBucket, s3Configured };
 
 /**
  * Storage: presigned S3 URLs under `t/<tenant token>/`, each object hard-deleted at its TTL.
@@ -24,10 +24,10 @@ export const storage = defineModule({
   jobs: (s) => [new ObjectReaper(s).job(s.config.RECONCILE_INTERVAL_SECONDS * 1000)],
   /** A purged app's objects go at once, whatever their TTL: its whole prefix. */
   async purgeTenant(s, appId) {
-    const bucket = bucketFor(s.config);
+    const bucket = await bucketFor(s.config);
     if (bucket) await deletePrefix(bucket, `${OBJECT_PREFIX}${tenantToken(appId)}/`);
   },
   async close(s) {
-    closeBucket(s.config);
+    await closeBucket(s.config);
   },
 });

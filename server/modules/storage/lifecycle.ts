@@ -1,6 +1,6 @@
-import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, type LifecycleRule } from '@aws-sdk/client-s3';
+import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { OBJECT_PREFIX, type StorageLifecycleApplied } from '@mayfly/contracts';
-import type { Bucket } from './s3.ts';
+import { s3sdk, type Bucket } from './s3.ts';
 
 /** The id of Mayfly's rule among the bucket's lifecycle rules. */
 export const LIFECYCLE_RULE_ID = 'mayfly-object-ttl';
@@ -26,6 +26,7 @@ export function withMayflyRule(existing: LifecycleRule[], days: number): Lifecyc
  * other rules are read first and kept.
  */
 export async function applyLifecycle(bucket: Bucket, ttlSeconds: number): Promise<StorageLifecycleApplied> {
+  const { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand } = await s3sdk();
   let existing: LifecycleRule[] = [];
   try {
     existing = (await bucket.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket.name }))).Rules ?? [];

@@ -1,6 +1,6 @@
 import type { StorageUploadInput } from '@mayfly/contracts';
 import type { Config } from '../../platform/config.ts';
-import { MayflyError, badRequest } from '../../platform/errors.ts';
+import { MayflyError, invalidInput } from '../../platform/errors.ts';
 
 /** A Content-Type's essence (`text/plain; charset=utf-8` -> `text/plain`), lower case. */
 export function mediaType(contentType: string): string {
@@ -30,6 +30,6 @@ export function checkUpload(config: Config, input: StorageUploadInput): number {
   }
   const maxTtl = config.STORAGE_OBJECT_TTL_SECONDS;
   const ttl = input.ttl_seconds ?? maxTtl;
-  if (ttl > maxTtl) throw badRequest(`ttl_seconds must be at most ${maxTtl}`, [{ path: 'ttl_seconds', message: `must be at most ${maxTtl}`, code: 'too_big' }]);
+  if (ttl > maxTtl) throw invalidInput(`ttl_seconds must be at most ${maxTtl}`, [{ path: 'ttl_seconds', message: `must be at most ${maxTtl}`, code: 'too_big' }]);
   return ttl;
 }

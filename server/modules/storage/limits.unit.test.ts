@@ -22,12 +22,12 @@ describe('upload limits', () => {
     expect(typeAllowed(['image/png'], 'image/pngx')).toBe(false);
   });
 
-  it('answers 413 over the size limit, 415 off the allowlist, 400 over the TTL limit, else the TTL', () => {
+  it('answers 413 over the size limit, 415 off the allowlist, 400 VALIDATION_FAILED over the TTL limit, else the TTL', () => {
     const config = loadConfig({ STORAGE_MAX_BYTES: '100', STORAGE_OBJECT_TTL_SECONDS: '600' });
     expect(statusOf(() => checkUpload(config, { content_type: 'image/png', content_length: 101 }))).toBe('413 PAYLOAD_TOO_LARGE');
     expect(statusOf(() => checkUpload(config, { content_type: 'text/html', content_length: 1 }))).toBe('415 UNSUPPORTED_MEDIA_TYPE');
     expect(statusOf(() => checkUpload(config, { content_type: 'image/svg+xml', content_length: 1 }))).toBe('415 UNSUPPORTED_MEDIA_TYPE');
-    expect(statusOf(() => checkUpload(config, { content_type: 'image/png', content_length: 1, ttl_seconds: 601 }))).toBe('400 BAD_REQUEST');
+    expect(statusOf(() => checkUpload(config, { content_type: 'image/png', content_length: 1, ttl_seconds: 601 }))).toBe('400 VALIDATION_FAILED');
     expect(checkUpload(config, { content_type: 'image/png', content_length: 100 })).toBe(600);
     expect(checkUpload(config, { content_type: 'image/png', content_length: 0, ttl_seconds: 5 })).toBe(5);
   });

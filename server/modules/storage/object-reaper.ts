@@ -45,7 +45,7 @@ export class ObjectReaper {
     while (!signal?.aborted) {
       const queued = await queuedObjectDeletions(db, DELETE_BATCH, afterId);
       if (queued.length === 0) break;
-      const bucket = bucketFor(config);
+      const bucket = await bucketFor(config);
       if (!bucket) {
         if (!this.#warnedUnconfigured) log.warn({ component: 'object-reaper' }, 'objects are due for deletion but S3 is not configured');
         this.#warnedUnconfigured = true;

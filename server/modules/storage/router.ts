@@ -31,7 +31,7 @@ export const storageRouter = router({
     .output(StorageUpload)
     .mutation(async ({ ctx, input }) => {
       const s = ctx.services;
-      const bucket = requireBucket(s.config);
+      const bucket = await requireBucket(s.config);
       const ttl = checkUpload(s.config, input);
       const now = s.now();
       const id = newId();
@@ -62,7 +62,7 @@ export const storageRouter = router({
     .output(StorageDownload)
     .mutation(async ({ ctx, input }) => {
       const s = ctx.services;
-      const bucket = requireBucket(s.config);
+      const bucket = await requireBucket(s.config);
       const parsed = parseObjectKey(input.key);
       if (!parsed) throw new MayflyError('VALIDATION_FAILED', 'key is not valid', { details: [{ path: 'key', message: 'must be a key returned by storage.createUpload', code: 'invalid_format' }] });
       if (parsed.token !== tenantToken(ctx.tenant)) throw new MayflyError('FORBIDDEN', 'this key belongs to another app');

@@ -285,7 +285,7 @@ describe('bucket lifecycle rule', () => {
         AWS_SECRET_ACCESS_KEY: 's',
         STORAGE_OBJECT_TTL_SECONDS: '90000',
       });
-      const applied = await applyLifecycle(bucketFor(config)!, config.STORAGE_OBJECT_TTL_SECONDS);
+      const applied = await applyLifecycle((await bucketFor(config))!, config.STORAGE_OBJECT_TTL_SECONDS);
       expect(applied).toEqual({ bucket: 'lc-bucket', rule_id: 'mayfly-object-ttl', prefix: 't/', expiration_days: 3 });
       expect(lifecycleDays(86_400)).toBe(2);
       expect(puts).toHaveLength(1);

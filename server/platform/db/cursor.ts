@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { badRequest } from '../errors.ts';
+import { invalidInput } from '../errors.ts';
 
 /** An opaque page cursor for `(created_at, id)` keyset pagination, newest first. */
 export function encodeCursor(createdAt: string, id: string): string {
@@ -16,5 +16,7 @@ export function decodeCursor(cursor: string): [string, string] {
   } catch {
     // fall through
   }
-  throw badRequest('cursor is not valid; use next_cursor from a previous page');
+  throw invalidInput('cursor is not valid; use next_cursor from a previous page', [
+    { path: 'cursor', message: 'is not a cursor of this list: use next_cursor from a previous page', code: 'invalid_cursor' },
+  ]);
 }

@@ -5,5 +5,6 @@ import type { BotHandler } from './handler.ts';
 export const echoHandler: BotHandler<Record<string, unknown>> = {
   name: 'echo',
   context: z.record(z.string(), z.unknown()),
+  example: { hello: 'world' },
   run: async (context) => context,
 };

@@ -17,6 +17,7 @@ export function emailHandler(s: Services): BotHandler<EmailSendInput, MailRefere
   return {
     name: 'email',
     context: EmailSendInput,
+    example: { to: 'ada@example.com', subject: 'Hello', text: 'Hello Ada' },
     async keep(input, ctx) {
       const queued = await enqueueEmail(s, ctx.tenant, input);
       return { message_id: queued.id };

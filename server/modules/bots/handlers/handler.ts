@@ -26,6 +26,8 @@ export interface BotHandler<C = unknown, K = C> {
   name: string;
   /** Checked at the edge (400 when it fails), and in the worker unless the handler keeps something else. */
   context: z.ZodType<C>;
+  /** A minimal context that fits: shown in the 400 for one that does not. */
+  example: C;
   keep?(context: C, ctx: KeepContext): Promise<K>;
   /** The shape of what `keep` answers, checked in the worker. */
   kept?: z.ZodType<K>;

@@ -11,7 +11,7 @@ import { HostBreakers } from './host-breakers.ts';
 import type { BotHandler, HandlerContext } from './handler.ts';
 import { TaskFailure, TransientError } from './handler.ts';
 
-const HttpContext = z.object({
+const HttpContext = z.strictObject({
   url: z.url().max(2048),
   payload: z.unknown().optional(),
 });
@@ -52,6 +52,7 @@ export function httpHandler(deps: HttpHandlerDeps): BotHandler<HttpContext> {
   return {
     name: 'http',
     context: HttpContext,
+    example: { url: 'https://bots.example.com/run', payload: { text: 'Hello' } },
     async run(c, ctx) {
       const url = new URL(c.url);
       const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();

@@ -5,7 +5,7 @@ const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 type Values = { [key: string]: z.infer<typeof Scalar> | Values };
 const ValuesSchema: z.ZodType<Values> = z.lazy(() => z.record(z.string(), z.union([Scalar, ValuesSchema])));
 
-const TemplateContext = z.object({
+const TemplateContext = z.strictObject({
   template: z.string().max(65_536),
   values: ValuesSchema.default({}),
   escape_html: z.boolean().default(false),
@@ -35,5 +35,6 @@ export function render(template: string, values: Values, escapeHtml: boolean): s
 export const templateHandler: BotHandler<TemplateContext> = {
   name: 'template',
   context: TemplateContext,
+  example: { template: 'Hello {{name}}', values: { name: 'Ada' }, escape_html: false },
   run: async (c) => ({ text: render(c.template, c.values, c.escape_html) }),
 };

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { IosNotifyInput } from '@mayfly/contracts';
-import { badRequest } from '../../../platform/errors.ts';
+import { invalidInput } from '../../../platform/errors.ts';
 
 /** What a push carries: the notify input without its registration. */
 export type PushPayload = Omit<IosNotifyInput, 'registration_id'>;
@@ -31,7 +31,7 @@ export function buildPush(p: PushPayload, opts: { topic: string; expiresAt: Date
   const body = JSON.stringify({ ...p.data, aps });
   const size = Buffer.byteLength(body);
   if (size > MAX_PAYLOAD_BYTES) {
-    throw badRequest(`the push payload is ${size} bytes; APNs takes at most ${MAX_PAYLOAD_BYTES}`, [
+    throw invalidInput(`the push payload is ${size} bytes; APNs takes at most ${MAX_PAYLOAD_BYTES}`, [
       { path: 'data', message: `payload must be at most ${MAX_PAYLOAD_BYTES} bytes as JSON`, code: 'too_big' },
     ]);
   }

@@ -1,5 +1,3 @@
-import { SignJWT } from 'jose';
-
 /**
  * How long one provider token is used. APNs accepts a token for an hour and answers
  * TooManyProviderTokenUpdates when it changes more often than every 20 minutes, so a token
@@ -38,6 +36,8 @@ export class ProviderTokens {
   }
 
   async #sign(nowMs: number): Promise<string> {
+    // Loaded on first push: most deployments never push, and start-up should not pay for it.
+    const { SignJWT } = await import('jose');
     const jwt = await new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: this.deps.keyId })
       .setIssuer(this.deps.teamId)
