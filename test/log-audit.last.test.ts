@@ -6,6 +6,24 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditDir } from './support/log-audit.ts';
+import { loadConfig } from '../server/platform/config.ts';
+import { botHandlers } from '../server/modules/bots/index.ts';
+import type { Services } from '../server/trpc/context.ts';
+
+/**
+ * What the service itself publishes: the bots' example contexts, which a 400 shows (and its
+ * access line names) and which tests then send as given. Not an app's content.
+ */
+function publishedExamples(): Set<string> {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.add(v);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  const handlers = botHandlers({ config: loadConfig({}), secretKey: new Uint8Array(32) } as unknown as Services);
+  for (const h of handlers.values()) walk(h.example);
+  return out;
+}
 
 const dir = auditDir();
 const files = dir && existsSync(dir) ? readdirSync(dir) : [];
@@ -29,6 +47,7 @@ describe('the log audit', () => {
   it.skipIf(sentFiles.length === 0)('finds none of the values tests sent in any line a service logged', () => {
     const sent = new Set<string>();
     for (const f of sentFiles) for (const line of readFileSync(join(dir!, f), 'utf8').split('\n')) if (line) sent.add(JSON.parse(line) as string);
+    for (const example of publishedExamples()) sent.delete(example);
     // Values are looked for as they are and as JSON writes them inside a string (a log line is JSON).
     const needles = new Set([...sent].flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]));
     let lines = 0;

@@ -44,7 +44,8 @@ describe('per-message TTL (NATS 2.11+) decision', () => {
     expect(short.duplicate_window).toBe(2e9);
     const long = desiredStreamConfig(STREAMS.DRAFTS, loadConfig({}));
     expect(long.duplicate_window).toBe(120e9);
-    expect(desiredStreamConfig(STREAMS.ROLLUPS, loadConfig({})).max_age).toBe(0);
+    expect(desiredStreamConfig(STREAMS.ROLLUPS, loadConfig({})).max_age).toBe(400 * 86_400e9);
+    expect(desiredStreamConfig(STREAMS.TENANTS, loadConfig({})).max_age).toBe(0);
     expect(desiredStreamConfig(STREAMS.OUTBOX, loadConfig({})).retention).toBe('workqueue');
     expect(desiredStreamConfig(STREAMS.CONVERSIONS, loadConfig({ CONVERSION_RETENTION_DAYS: '2' })).max_age).toBe(2 * 86_400e9);
   });
