@@ -66,7 +66,7 @@ describe('email through SendGrid', () => {
     const res = await send(app, { to, subject: 'Your code', text: 'It is 123456.', html: '<p>It is <b>123456</b>.</p>' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ queued: true, id: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown });
-    await vi.waitFor(async () => expect(await sent()).toBe(1));
+    await vi.waitFor(async () => expect(await sent()).toBe(1), { timeout: 15_000, interval: 50 });
     const calls = callsTo(to);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
@@ -84,7 +84,7 @@ describe('email through SendGrid', () => {
       },
     });
     // Acked, so gone from the work queue: the broker no longer holds the recipient.
-    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0));
+    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0), { timeout: 15_000, interval: 50 });
     expect(logs.text()).not.toContain(to);
     expect(logs.lines().some((l) => l.msg === 'email sent' && l.email_id === res.body.id && l.tenant === app)).toBe(true);
   });
@@ -93,7 +93,7 @@ describe('email through SendGrid', () => {
     const [app, to] = [tenant(), recipient()];
     const data = { name: 'Ada', items: [{ sku: 'A-1', qty: 2 }], quote: 'it\'s "fine" & well' };
     expect((await send(app, { to, subject: 'Receipt', template_id: 'd-0123456789abcdef0123456789abcdef', dynamic_data: data })).status).toBe(200);
-    await vi.waitFor(() => expect(callsTo(to)).toHaveLength(1));
+    await vi.waitFor(() => expect(callsTo(to)).toHaveLength(1), { timeout: 15_000, interval: 50 });
     const body = callsTo(to)[0]!.body;
     expect(body.template_id).toBe('d-0123456789abcdef0123456789abcdef');
     expect(body.personalizations[0]!.dynamic_template_data).toEqual(data);
@@ -106,7 +106,7 @@ describe('email through SendGrid', () => {
     sendgrid.answerNext(429);
     const queued = await send(app, { to, subject: 'Hi', text: 'again' });
     expect(queued.status).toBe(200);
-    await vi.waitFor(async () => expect(await sent()).toBe(1), { timeout: 5_000 });
+    await vi.waitFor(async () => expect(await sent()).toBe(1), { timeout: 15_000, interval: 50 });
     expect(callsTo(to)).toHaveLength(2);
     const lines = logs.lines().filter((l) => l.email_id === queued.body.id || JSON.stringify(l).includes(queued.body.id));
     expect(lines.map((l) => [l.level, l.msg])).toEqual([
@@ -115,7 +115,7 @@ describe('email through SendGrid', () => {
     ]);
     expect(logs.text()).not.toContain('"stack"');
     expect(await failed()).toBe(0);
-    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0));
+    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0), { timeout: 15_000, interval: 50 });
   });
 
   it('gives up at once on a refusal (400), and after EMAIL_GIVE_UP_SECONDS on 5xx; both acked and counted failed', async () => {
@@ -125,7 +125,7 @@ describe('email through SendGrid', () => {
     const sent = await counting(mayfly.metrics.emailSent, { tenant: 'other' });
     sendgrid.answerNext(400);
     await send(app, { to: refused, subject: 'Hi', text: 'no' });
-    await vi.waitFor(async () => expect(await rejected()).toBe(1));
+    await vi.waitFor(async () => expect(await rejected()).toBe(1), { timeout: 15_000, interval: 50 });
     expect(callsTo(refused)).toHaveLength(1);
 
     sendgrid.answerAlways(503);
@@ -137,7 +137,7 @@ describe('email through SendGrid', () => {
     }
     expect(callsTo(down).length).toBeGreaterThan(2);
     expect(await sent()).toBe(0);
-    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0));
+    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0), { timeout: 15_000, interval: 50 });
     // SendGrid's error bodies echo the mail; none of it reaches a log line.
     expect(logs.text()).not.toContain(refused);
     expect(logs.text()).not.toContain(down);
@@ -163,7 +163,7 @@ describe('email through SendGrid', () => {
     const client = createMayflyClient({ url: 'http://mayfly.test', appId: app, fetch: async (i, init) => mayfly.app!.request(i, init) });
     const queued = await client.email.send.mutate({ to, subject: 'tRPC', html: '<p>hi</p>' });
     expect(queued.queued).toBe(true);
-    await vi.waitFor(() => expect(callsTo(to)).toHaveLength(1));
+    await vi.waitFor(() => expect(callsTo(to)).toHaveLength(1), { timeout: 15_000, interval: 50 });
   });
 
   it('has exactly one consumer on OUTBOX: the mailer’s, on email.>', async () => {
@@ -198,7 +198,7 @@ describe('email without SENDGRID_API_KEY', () => {
     );
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as EmailQueued;
-    await vi.waitFor(() => expect(logs.lines().some((l) => l.component === 'mailer' && l.email_id === id)).toBe(true));
+    await vi.waitFor(() => expect(logs.lines().some((l) => l.component === 'mailer' && l.email_id === id)).toBe(true), { timeout: 15_000, interval: 50 });
     const raw = logs.text().split('\n').filter((l) => l.includes(id) && l.includes('"component":"mailer"'));
     expect(raw).toHaveLength(1);
     const keys = [...raw[0]!.matchAll(/"([^"]+)":/g)].map((m) => m[1]);
@@ -215,6 +215,6 @@ describe('email without SENDGRID_API_KEY', () => {
     });
     for (const secret of [to, 'Welcome aboard', '482913']) expect(logs.text()).not.toContain(secret);
     expect(await sent()).toBe(1);
-    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0));
+    await vi.waitFor(async () => expect(await outboxMessages(mayfly)).toBe(0), { timeout: 15_000, interval: 50 });
   });
 });
