@@ -83,6 +83,7 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
         METRICS_TOKEN: METRICS,
         // Passes are run by hand below.
         RECONCILE_INTERVAL_SECONDS: '3600',
+        AFFILIATE_MAX_CODES_PER_APP: '1',
         ...s3.env,
       },
       { log: logs.log, now: () => new Date(Date.now() + ahead) },
@@ -143,6 +144,24 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
       for (const value of [v.draft, v.bot, v.subject, v.body, v.to, v.token]) expect(text, value).not.toContain(value);
     },
   );
+
+  it.skipIf(skip)('purge: an instance forgets the referral codes and event names it admitted for the app, so a re-registered app counts from zero under its cap', async () => {
+    const app = `cap${randomUUID().slice(0, 6)}`;
+    let h = await register(app);
+    const codeOf = async (session: string) => ((await (await post('/affiliate/generate', h, { session_id: session })).json()) as { code: string }).code;
+    const [a, b] = [await codeOf('a'), await codeOf('b')];
+    expect((await post('/affiliate/conversion', h, { code: a, event: 'signup' })).status).toBe(200);
+    expect((await post('/affiliate/conversion', h, { code: b, event: 'signup' })).status).toBe(422); // AFFILIATE_MAX_CODES_PER_APP=1
+    await purge(app);
+    expect(await rowsHolding(m.db, app)).toBe(0);
+
+    h = await register(app);
+    expect((await post('/affiliate/conversion', h, { code: a, event: 'signup' })).status).toBe(200);
+    // The code counted again is in the table: the cap holds for the app as it is now.
+    expect(await m.db.query("SELECT name FROM affiliate_names WHERE tenant = $1 AND kind = 'code'", [app])).toEqual([{ name: a }]);
+    expect((await post('/affiliate/conversion', h, { code: b, event: 'signup' })).status).toBe(422);
+    await purge(app);
+  });
 
   it.skipIf(skip)('purge racing a projector: an event the projector fetched before the purge and applies after it leaves no row', async () => {
     const app = `race${randomUUID().slice(0, 6)}`;
