@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { draftSubject, OBJECT_PREFIX, tenantToken, type StorageUpload } from '@mayfly/contracts';
+import { openLeaseBucket } from '../consumers/jobs/lease.ts';
+import { abandonReplay, replayProjection } from '../ops/replay/replay.ts';
 import { purgeTenant } from '../server/modules/admin/index.ts';
 import { catalog } from '../server/modules/index.ts';
 import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
@@ -192,6 +194,38 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
     } finally {
       Object.defineProperty(drafts, 'apply', own);
     }
+    await purge(app);
+  });
+
+  it.skipIf(skip)('replay shadow tables: an interrupted replay’s copy of an item goes at the item’s TTL, as the live row does', async () => {
+    const app = `shadow${randomUUID().slice(0, 6)}`;
+    const h = await register(app);
+    const content = `shadow-content-${randomUUID()}`;
+    expect((await post('/drafts', h, { content, ttl_seconds: 2 })).status).toBe(201);
+    for (const i of [1, 2]) expect((await post('/drafts', h, { content: `long-lived ${i}` })).status).toBe(201);
+    expect((await m.app!.request('/api/v1/drafts', { headers: h })).status).toBe(200); // projected
+    const leases = await openLeaseBucket(m.broker.nc, 3_000);
+    const stop = new AbortController();
+    const drafts = catalog.projections.find((p) => p.name === 'drafts')!;
+    const replay = await replayProjection(
+      { db: m.db, broker: m.broker, leases, leaseTtlMs: 3_000, holder: 'lifecycle-test', now: () => new Date() },
+      { projection: drafts, appId: app, batchSize: 1, signal: stop.signal, onProgress: () => stop.abort() },
+    );
+    expect(replay.status).toBe('interrupted'); // a replay that died half way: resumable, its shadow kept
+    const inShadow = () => m.db.query(`SELECT 1 FROM "mayfly_replay_${replay.run}".drafts WHERE content = $1`, [content]);
+    expect(await inShadow()).toHaveLength(1);
+    ahead = 3_000;
+    try {
+      await m.reconciler!.runOnce();
+    } finally {
+      ahead = 0;
+    }
+    expect(await rowsHolding(m.db, content)).toBe(0);
+    expect(await inShadow()).toHaveLength(0);
+    // Copies of live items stay, for the replay to resume with.
+    const left = await m.db.query<{ content: string }>(`SELECT content FROM "mayfly_replay_${replay.run}".drafts`);
+    for (const { content: c } of left) expect(c).toMatch(/^long-lived/);
+    await abandonReplay(m.db, 'drafts');
     await purge(app);
   });
 
