@@ -147,6 +147,28 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
     },
   );
 
+  it.skipIf(skip)('removal without purge: TENANTS keeps only that the app was removed, not its key hash, bundle ids or limits', async () => {
+    const app = `removed${randomUUID().slice(0, 6)}`;
+    const bundle = `com.example.removed${randomUUID().slice(0, 6)}`;
+    const res = await m.app!.request('/api/v1/admin/tenants', jsonRequest('POST', { app_id: app, bundle_ids: [bundle], rate_limits: { 'drafts.list': '77/min' } }, admin));
+    expect(res.status).toBe(201);
+    expect((await m.app!.request(`/api/v1/admin/tenants/${app}/rotate-key`, { method: 'POST', headers: admin })).status).toBe(200);
+    expect(await messagesHolding(m.broker, 'TENANTS', `"app_id":"${app}"`)).toHaveLength(2); // registered, key rotated
+    expect(await messagesHolding(m.broker, 'TENANTS', bundle)).toHaveLength(1);
+    expect((await m.app!.request(`/api/v1/admin/tenants/${app}`, { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect(m.services.tenants.get(app)).toBeUndefined();
+    const left = await messagesHolding(m.broker, 'TENANTS', `"app_id":"${app}"`);
+    expect(left).toHaveLength(1);
+    const stored = await m.broker.jsm.streams.getMessage('TENANTS', { seq: left[0]!.seq });
+    expect(JSON.parse(new TextDecoder().decode(stored!.data))).toMatchObject({ type: 'tenant.removed', data: { app_id: app } });
+    expect(await messagesHolding(m.broker, 'TENANTS', bundle)).toEqual([]);
+    expect(await messagesHolding(m.broker, 'TENANTS', '77/min')).toEqual([]);
+    // The app can be registered again, and purged.
+    await register(app);
+    await purge(app);
+    expect(await streamsHolding(m, app)).toEqual([]);
+  });
+
   it.skipIf(skip)('purge: an instance forgets the referral codes and event names it admitted for the app, so a re-registered app counts from zero under its cap', async () => {
     const app = `cap${randomUUID().slice(0, 6)}`;
     let h = await register(app);
