@@ -11,6 +11,7 @@ import { draftSubject, OBJECT_PREFIX, tenantToken, type StorageUpload } from '@m
 import { openLeaseBucket } from '../consumers/jobs/lease.ts';
 import { abandonReplay, replayProjection } from '../ops/replay/replay.ts';
 import { purgeTenant } from '../server/modules/admin/index.ts';
+import { hostBreakers } from '../server/modules/bots/index.ts';
 import { catalog } from '../server/modules/index.ts';
 import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import type { Mayfly } from '../server/runtime/start.ts';
@@ -99,7 +100,7 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
   });
 
   it.skipIf(skip)(
-    'purge: nothing of an app is left in any stream (KV buckets too), any table, the bucket, the metrics or the registry; no log line holds its content',
+    'purge: nothing of an app is left in any stream (KV buckets too), any table, the bucket, the metrics, the registry or its circuit breakers; no log line holds its content',
     { timeout: 60_000 },
     async () => {
       const app = `com.purge_${randomUUID().slice(0, 6)}.app`;
@@ -131,10 +132,13 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
       expect(await rowsHolding(m.db, app)).toBeGreaterThan(0);
       expect(await streamsHolding(m, tenantToken(app))).toEqual(expect.arrayContaining(['DRAFTS', 'BOTS', 'DEVICES', 'CONVERSIONS', 'UPLOADS', 'TENANTS']));
       expect(await metricsText()).toContain(`tenant="${app}"`);
+      hostBreakers(m.services).for(app, 'https://bots.example.com'); // as an `http` task would
+      expect(hostBreakers(m.services).holds(app)).toBe(true);
 
       await purge(app);
 
       expect(m.services.tenants.get(app)).toBeUndefined();
+      expect(hostBreakers(m.services).holds(app)).toBe(false);
       for (const needle of [app, tenantToken(app), ...Object.values(v)]) {
         expect(await streamsHolding(m, needle), needle).toEqual([]);
         expect(await rowsHolding(m.db, needle), needle).toBe(0);
