@@ -20,6 +20,7 @@ export async function tenantAdminDeps(ops: Ops, command: string, opts: { secret:
   await tenants.start();
   ops.onClose(async () => tenants.stop());
   return {
+    broker,
     registry: tenants,
     tenants,
     // Stream capabilities only matter for per-message TTLs, which registry events never have.

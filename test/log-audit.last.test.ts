@@ -20,7 +20,8 @@ function publishedExamples(): Set<string> {
     if (typeof v === 'string') out.add(v);
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
   };
-  const handlers = botHandlers({ config: loadConfig({}), secretKey: new Uint8Array(32) } as unknown as Services);
+  const tenants = { onChange: () => () => undefined }; // the http bot's circuits follow app removals
+  const handlers = botHandlers({ config: loadConfig({}), secretKey: new Uint8Array(32), tenants } as unknown as Services);
   for (const h of handlers.values()) walk(h.example);
   return out;
 }

@@ -73,6 +73,14 @@ export class Reconciler {
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'expired' }, expired);
       metrics.reconcilerRowsDeleted.inc({ table: t.table, reason: 'source_gone' }, sourceGone);
     }
+    report.rows.replay_shadows = { expired: 0, source_gone: 0 };
+    for (const shadow of await this.#shadowTables()) {
+      const t = this.deps.tables.find((x) => x.table === shadow.table);
+      const firstSeq = t ? firstSeqs.get(STREAMS[t.stream].name) : undefined;
+      const at = `"${shadow.schema}"."${shadow.table}"`;
+      report.rows.replay_shadows.expired += await db.command(`DELETE FROM ${at} WHERE expires_at <= $1`, [started.toISOString()]);
+      if (firstSeq !== undefined && shadow.lastSeq) report.rows.replay_shadows.source_gone += await db.command(`DELETE FROM ${at} WHERE last_seq < $1`, [firstSeq]);
+    }
     // Parked events whose message has left its stream: nothing is left to retry.
     let parked = 0;
     for (const stream of new Set((await db.query<{ stream: string }>('SELECT DISTINCT stream FROM parked_events')).map((r) => r.stream))) {
@@ -106,6 +114,22 @@ export class Reconciler {
     await db.query("DELETE FROM replay_runs WHERE status <> 'running' AND id <= (SELECT max(id) - 500 FROM replay_runs)");
     log.info({ component: 'reconciler', ...report }, 'reconciled');
     return report;
+  }
+
+  /**
+   * The tables of replays' shadow schemas (`mayfly_replay_<run>`, see ops/replay) that have an
+   * `expires_at`: a replay stopped half way keeps copies of items there until it is resumed or
+   * abandoned, and a copy goes at its item's TTL (or with its source message) like the live row.
+   */
+  async #shadowTables(): Promise<{ schema: string; table: string; lastSeq: boolean }[]> {
+    const rows = await this.deps.db.query<{ table_schema: string; table_name: string; last_seq: boolean }>(
+      `SELECT c.table_schema, c.table_name, bool_or(l.column_name IS NOT NULL) AS last_seq
+       FROM information_schema.columns c
+       LEFT JOIN information_schema.columns l ON l.table_schema = c.table_schema AND l.table_name = c.table_name AND l.column_name = 'last_seq'
+       WHERE c.column_name = 'expires_at' AND c.table_schema LIKE 'mayfly\\_replay\\_%'
+       GROUP BY c.table_schema, c.table_name ORDER BY 1, 2`,
+    );
+    return rows.map((r) => ({ schema: r.table_schema, table: r.table_name, lastSeq: r.last_seq }));
   }
 
   async #firstSeq(stream: string): Promise<number | undefined> {

@@ -71,12 +71,21 @@ export function databaseCounter(db: Database): RateCounter {
 /**
  * Counts in this process's memory (a single-process deployment: embedded PGlite), in at most
  * `max` windows: ended windows go first, and past `max` the least recently counted (a flood of
- * made-up app ids can not grow it without bound).
+ * made-up app ids can not grow it without bound). A window (it names its app) is kept no longer
+ * than it lasts: ended ones are swept out at most once a second, as counting goes on.
  */
 export function memoryCounter(max = 100_000): RateCounter {
   const windows = new Map<string, { end: number; count: number }>();
+  /** Counting has reached this time (the latest window start seen); the next sweep is due then. */
+  let latest = -Infinity;
+  let nextSweep = -Infinity;
   return {
     async increment(bucket, windowStart, windowEnd) {
+      latest = Math.max(latest, windowStart);
+      if (latest >= nextSweep) {
+        for (const [k, v] of windows) if (v.end <= latest) windows.delete(k);
+        nextSweep = latest + 1_000;
+      }
       const key = `${bucket}|${windowStart}`;
       const w = windows.get(key) ?? { end: windowEnd, count: 0 };
       w.count += 1;

@@ -1,4 +1,5 @@
-import { STREAMS, tenantToken } from '@mayfly/contracts';
+import { STREAMS, tenantToken, type StreamName } from '@mayfly/contracts';
+import { durableName } from '../../../consumers/projector/projector.ts';
 import type { Services } from '../../trpc/context.ts';
 import { isStreamNotFound } from '../../platform/nats/errors.ts';
 
@@ -19,18 +20,29 @@ export interface PurgeReport {
 export async function purgeTenant(s: Services, appId: string): Promise<PurgeReport> {
   const token = tenantToken(appId);
   const report: PurgeReport = { messages: {}, rows: {} };
-  for (const spec of Object.values(STREAMS)) {
+  /** The app's last message in each stream, before the purge. */
+  const lastOfApp = new Map<string, number>();
+  for (const [key, spec] of Object.entries(STREAMS) as [StreamName, (typeof STREAMS)[StreamName]][]) {
     const filter = spec.name === STREAMS.TENANTS.name ? `${spec.prefix}.${token}` : `${spec.prefix}.${token}.>`;
     try {
+      lastOfApp.set(spec.name, await s.consistency.lastSequence(key, filter).catch(() => 0));
       report.messages[spec.name] = (await s.broker.jsm.streams.purge(spec.name, { filter })).purged;
     } catch (err) {
       if (!isStreamNotFound(err)) throw err;
     }
   }
-  // Events already delivered to a projector before the purge would re-create rows after the
-  // delete below: let every projection apply what its stream holds first.
+  // A message a projector fetched before the purge is applied after it, and would re-create its
+  // row after the delete below (the stream no longer shows it, so waiting for what the stream
+  // holds does not help): let every projection apply what its consumer was given up to the
+  // app's last message first. What was not delivered before the purge never will be.
   for (const p of s.catalog.projections) {
-    await s.consistency.settle(p.name, p.stream, `${STREAMS[p.stream].prefix}.>`).catch(() => undefined);
+    const stream = STREAMS[p.stream].name;
+    const delivered = await s.broker.jsm.consumers
+      .info(stream, durableName(p.name))
+      .then((c) => c.delivered.stream_seq)
+      .catch(() => 0);
+    const upTo = Math.min(lastOfApp.get(stream) ?? 0, delivered);
+    if (upTo > 0) await s.consistency.waitForCheckpoint(p.name, stream, upTo).catch(() => undefined);
   }
   // Replay shadow tables too (`mayfly_replay_<run>` schemas): a replay swapping in after the
   // purge must not bring the app's rows back.

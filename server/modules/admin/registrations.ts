@@ -1,13 +1,15 @@
-import { tenantSubject, type AnyEvent, type RateLimits, type TenantSummary } from '@mayfly/contracts';
+import { STREAMS, tenantSubject, type AnyEvent, type RateLimits, type TenantSummary } from '@mayfly/contracts';
 import type { z } from 'zod';
 import { conflict, notFound } from '../../platform/errors.ts';
 import type { ReadConsistency } from '../../../consumers/read-side/consistency.ts';
 import { newEvent, type EventPublisher } from '../../platform/events/publisher.ts';
 import { hashAppKey, newAppKey } from '../../platform/credentials.ts';
 import type { TenantRecord, TenantRegistry } from '../../../consumers/tenant-registry.ts';
+import type { Broker } from '../../platform/nats/connect.ts';
 
 /** What changing the app registry needs (the admin procedures' services, or the ops CLI's). */
 export interface TenantAdminDeps {
+  broker: Pick<Broker, 'jsm'>;
   events: EventPublisher;
   tenants: TenantRegistry;
   consistency: Pick<ReadConsistency, 'lastSequence'>;
@@ -83,9 +85,14 @@ export async function rotateTenantKey(d: TenantAdminDeps, appId: string): Promis
   return { app_id: appId, key };
 }
 
-/** Removes an app from the registry; false when it was not registered. */
+/**
+ * Removes an app from the registry; false when it was not registered. TENANTS is kept for ever,
+ * so the app's earlier events (key hashes, bundle ids, rate limits) are purged from it: only the
+ * removal stays, which every instance must still read (one following late included).
+ */
 export async function removeTenant(d: TenantAdminDeps, appId: string): Promise<boolean> {
   if (!d.tenants.get(appId)) return false;
   await record(d, newEvent('tenant.removed', appId, { app_id: appId }, d.now()), appId);
+  await d.broker.jsm.streams.purge(STREAMS.TENANTS.name, { filter: tenantSubject(appId), keep: 1 });
   return true;
 }

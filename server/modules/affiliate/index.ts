@@ -1,4 +1,5 @@
 import { defineModule } from '../module.ts';
+import { forgetAdmittedNames } from './names.ts';
 import { conversionCountsProjection } from './projection/conversion-counts.ts';
 import { conversionRollupsProjection } from './projection/conversion-rollups.ts';
 import { RollupSealer } from './rollup-sealer.ts';
@@ -19,4 +20,8 @@ export const affiliate = defineModule({
   expiringRecords: ['conversion_rollups', 'affiliate_names'],
   migrations: { module: 'affiliate', dir: new URL('./migrations/', import.meta.url) },
   jobs: (s) => [new RollupSealer(s).job(s.config.RECONCILE_INTERVAL_SECONDS * 1000)],
+  /** Its rows go with every `tenant` table; the names this instance remembers admitting go here. */
+  async purgeTenant(s, appId) {
+    forgetAdmittedNames(s, appId);
+  },
 });

@@ -10,7 +10,29 @@ const REMEMBERED = 100_000;
 
 type Kind = 'code' | 'event';
 
-const admittedAt = instanceState((): Map<string, number> => new Map());
+/**
+ * `<tenant>\0<kind>\0<name>` to when this instance last admitted it, oldest first. An entry is
+ * of use for RENEW_AFTER_MS only and goes then; an app's entries go at once when the app is
+ * removed (on every instance) or purged (here): the names are the app's data.
+ */
+const admittedAt = instanceState((s: Services): Map<string, number> => {
+  const remembered = new Map<string, number>();
+  s.tenants.onChange((event) => {
+    if (event.type === 'tenant.removed') forgetNames(remembered, event.data.app_id);
+  });
+  return remembered;
+});
+
+function forgetNames(remembered: Map<string, number>, tenant: string): void {
+  const prefix = `${tenant}\u0000`;
+  for (const key of remembered.keys()) if (key.startsWith(prefix)) remembered.delete(key);
+}
+
+/** Forgets the names this instance admitted for `tenant` (a tenant purge). */
+export function forgetAdmittedNames(s: Services, tenant: string): void {
+  const remembered = admittedAt.peek(s);
+  if (remembered) forgetNames(remembered, tenant);
+}
 
 function capOf(s: Services, kind: Kind): { cap: number; setting: string; what: string } {
   return kind === 'code'
@@ -28,6 +50,11 @@ function capOf(s: Services, kind: Kind): { cap: number; setting: string; what: s
 export async function admitNames(s: Services, tenant: string, code: string, event: string): Promise<void> {
   const now = s.now().getTime();
   const remembered = admittedAt(s);
+  // Entries are kept in the order they were admitted: those past their use go from the front.
+  for (const [key, at] of remembered) {
+    if (now - at <= RENEW_AFTER_MS) break;
+    remembered.delete(key);
+  }
   const wanted = ([['code', code], ['event', event]] as const).filter(([kind, name]) => now - (remembered.get(`${tenant}\u0000${kind}\u0000${name}`) ?? -Infinity) > RENEW_AFTER_MS);
   if (wanted.length === 0) return;
   const expiresAt = new Date(now + DAY_MS + s.config.ROLLUP_RETENTION_DAYS * DAY_MS).toISOString();

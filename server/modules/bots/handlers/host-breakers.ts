@@ -27,6 +27,19 @@ export class HostBreakers {
     this.#max = opts.max ?? 10_000;
   }
 
+  /** Drops every circuit of `tenant` (the app was removed or purged). */
+  forget(tenant: string): void {
+    const prefix = `${tenant}\u0000`;
+    for (const key of this.#breakers.keys()) if (key.startsWith(prefix)) this.#breakers.delete(key);
+  }
+
+  /** Whether any circuit of `tenant` is held. */
+  holds(tenant: string): boolean {
+    const prefix = `${tenant}\u0000`;
+    for (const key of this.#breakers.keys()) if (key.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** The circuit of `tenant`'s calls to `origin`. */
   for(tenant: string, origin: string): CircuitBreakerPolicy {
     const key = `${tenant}\u0000${origin}`;
