@@ -118,7 +118,7 @@ describe('the real process', () => {
 });
 
 describe.each(DATABASES)('killed between publish and projection, on $name', ({ name, skip }) => {
-  it.skipIf(skip)('projects the draft exactly once after restart', async () => {
+  it.skipIf(skip)('projects the draft exactly once after restart', { timeout: 90_000 }, async () => {
     await using nats = await startTestNats();
     await using database = await testDatabaseUrl(name);
     const dataDir = tempDir();
