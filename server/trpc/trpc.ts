@@ -52,9 +52,11 @@ const checkedInput = t.middleware(async ({ getRawInput, next }) => {
 });
 
 /** Tenant-scoped procedures: the edge has resolved `X-App-ID`, so `ctx.tenant` is a string. */
-const tenantOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
+const tenantOnly = t.middleware(async ({ ctx, type, getRawInput, next }) => {
   if (ctx.tenant === null) throw new Error('tenant procedure reached without a tenant');
   await rejectBadInput(getRawInput);
+  // Reads and writes per second on the operator's dashboard (admin.traffic).
+  ctx.services.metrics.procedureCalls.inc({ kind: type });
   return next({ ctx: { tenant: ctx.tenant } });
 });
 

@@ -41,7 +41,7 @@ export interface DescribeConsumersDeps {
  */
 export async function describeConsumers(deps: DescribeConsumersDeps): Promise<ConsumerSummary[]> {
   const { broker, db, now } = deps;
-  const streams = new Map((await describeStreams(broker.jsm)).map((s) => [s.name, s]));
+  const streams = new Map((await describeStreams(broker.jsm, now)).map((s) => [s.name, s]));
   const byDurable = new Map(deps.projections.map((p) => [durableName(p.name), p]));
   const checkpoints = new Map<string, number>();
   if (db) {

@@ -5,9 +5,14 @@ import { probeBucket, s3Configured } from '../storage/index.ts';
 
 
 const Check = z.object({ ok: z.boolean(), latency_ms: z.number(), detail: z.string().optional() });
+const NatsCheck = Check.extend({
+  server_version: z.string().meta({ description: 'Version of the nats-server this instance is connected to' }),
+  cluster_name: z.string().nullable().meta({ description: 'null: a single server' }),
+  cluster_size: z.number().meta({ description: 'Servers in the cluster, as the connected server announces them (1: a single server)' }),
+});
 const HealthDetailed = z.object({
   status: z.enum(['ok', 'degraded']),
-  checks: z.object({ postgres: Check, nats: Check, s3: Check.optional() }),
+  checks: z.object({ postgres: Check, nats: NatsCheck, s3: Check.optional() }),
 });
 
 async function timed(probe: () => Promise<string | undefined>): Promise<z.infer<typeof Check>> {
@@ -37,7 +42,21 @@ export async function healthDetailed(s: Services): Promise<z.infer<typeof Health
     s3Configured(s.config) ? timed(() => probeBucket(s.config)) : Promise.resolve(undefined),
   ]);
   const ok = postgres.ok && nats.ok && (s3?.ok ?? true);
-  return { status: ok ? 'ok' : 'degraded', checks: { postgres, nats, ...(s3 ? { s3 } : {}) } };
+  return { status: ok ? 'ok' : 'degraded', checks: { postgres, nats: { ...nats, ...cluster(s) }, ...(s3 ? { s3 } : {}) } };
+}
+
+/**
+ * The server this instance is connected to, from its INFO (current after a reconnect): a
+ * clustered server names its cluster and gossips every member's client URL, its own included.
+ */
+function cluster(s: Services) {
+  const info = s.broker.nc.info;
+  const urls = new Set(info?.connect_urls ?? []);
+  return {
+    server_version: info?.version ?? s.broker.serverVersion,
+    cluster_name: info?.cluster ?? null,
+    cluster_size: info?.cluster ? Math.max(1, urls.size) : 1,
+  };
 }
 
 /** `admin.healthDetailed`: GET /api/v1/admin/health-detailed. */
