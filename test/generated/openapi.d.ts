@@ -693,6 +693,10 @@ export interface components {
             lag_messages: number | null;
             /** @description Age of the oldest message after the checkpoint (0: caught up) */
             lag_seconds: number | null;
+            /** @description Rows the projection’s table holds (null: not a projection with a table of its own, or no database) */
+            rows: number | null;
+            /** @description rows is the planner’s estimate: the table holds more than 100,000 */
+            rows_estimated: boolean;
         };
         ReconcilerRun: {
             id: number;

@@ -194,14 +194,18 @@ describe('the operator dashboard at /admin', () => {
       await tab.click('nav a[href="#streams"]');
       const drafts = tab.locator('table.streams tr[data-stream="DRAFTS"]');
       await drafts.waitFor();
-      expect(Number((await drafts.locator('td[data-col=messages]').textContent())!.replace(/,/g, ''))).toBeGreaterThanOrEqual(2);
+      // Three written, the short-lived one gone from the stream.
+      const figure = async (cell: ReturnType<typeof tab.locator>) => Number((await cell.textContent())!.replace(/[,≈ ]/g, ''));
+      await expect.poll(() => figure(drafts.locator('td[data-col=messages]')), { timeout: 10_000 }).toBe(2);
       await tab.screenshot({ path: 'test-results/dashboard-streams.png', fullPage: true });
 
       // Projections: the drafts projection has applied them.
       await tab.click('nav a[href="#projections"]');
       const projection = tab.locator('table.projections tr[data-projection="drafts"]');
       await projection.waitFor();
-      await expect.poll(async () => Number((await projection.locator('td[data-col=checkpoint]').textContent())!.replace(/,/g, '')), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+      await expect.poll(() => figure(projection.locator('td[data-col=checkpoint]')), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+      // ... and from the projection's rows.
+      await expect.poll(() => figure(projection.locator('td[data-col=rows]')), { timeout: 10_000 }).toBe(2);
       await tab.screenshot({ path: 'test-results/dashboard-projections.png', fullPage: true });
 
       // Expiry: a chart of the reconciler's runs, at least the one above, which removed the short-lived draft.
@@ -223,10 +227,19 @@ describe('the operator dashboard at /admin', () => {
       await tab.locator('tr[data-app="com.example.dashboard"]').waitFor();
       await tab.click('.key-once button:has-text("Copy")');
       await tab.screenshot({ path: 'test-results/dashboard-apps.png', fullPage: true });
+      // Rotating asks first, then shows the new key once in place of the old.
+      tab.once('dialog', (d) => void d.accept());
+      await tab.click('tr[data-app="com.example.dashboard"] button:has-text("Rotate key")');
+      await expect.poll(() => keyField.inputValue()).not.toBe(key);
+      const rotated = await keyField.inputValue();
+      recordSent(undefined, { Authorization: `Bearer ${rotated}` });
+      expect(rotated).toMatch(/^mfk_[\w-]{43}$/);
+      expect(await tab.locator('.key-once').textContent()).toContain('The old key stopped working.');
       // The key is nowhere once the page is reloaded: not on the page, not in storage, not in a URL.
       await tab.reload();
       await tab.locator('tr[data-app="com.example.dashboard"]').waitFor();
       expect(await tab.content()).not.toContain(key);
+      expect(await tab.content()).not.toContain(rotated);
       expect(await tab.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }))).toBe('{}{}');
       // Removal names the app and waits for it to be typed.
       await tab.click('tr[data-app="com.example.dashboard"] button.danger');
@@ -249,7 +262,7 @@ describe('the operator dashboard at /admin', () => {
 
       expect(requests.length).toBeGreaterThan(10);
       expect(requests.filter((url) => new URL(url).origin !== origin && !url.startsWith('data:'))).toEqual([]);
-      expect(requests.filter((url) => url.includes(TOKEN) || url.includes(key))).toEqual([]);
+      expect(requests.filter((url) => url.includes(TOKEN) || url.includes(key) || url.includes(rotated))).toEqual([]);
       expect(problems).toEqual([]);
     },
     120_000,

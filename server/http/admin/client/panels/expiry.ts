@@ -9,6 +9,8 @@ import { ErrorLine, Loading, Panel } from '../ui.ts';
 
 const DAY_S = 86_400;
 
+const plural = (n: number, word: string) => `${num(n)} ${word}${n === 1 ? '' : 's'}`;
+
 /** uPlot's columns: run start (s), rows removed, messages removed; oldest first. */
 function columns(runs: readonly ReconcilerRun[]): uPlot.AlignedData {
   const sorted = [...runs].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
@@ -19,8 +21,11 @@ function columns(runs: readonly ReconcilerRun[]): uPlot.AlignedData {
 function RunsChart(props: { runs: readonly ReconcilerRun[]; at: number }): VNode {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
+  // The last 24 h, or less when the runs kept (the last 500) began later: a young service's runs fill the chart.
   const window24h = useRef<[number, number]>([0, 0]);
-  window24h.current = [props.at / 1000 - DAY_S, props.at / 1000];
+  const to = props.at / 1000;
+  const oldest = props.runs.reduce((m, r) => Math.min(m, Date.parse(r.started_at) / 1000), to);
+  window24h.current = [Math.max(to - DAY_S, oldest - Math.max(30, (to - oldest) * 0.05)), to];
 
   useEffect(() => {
     const el = box.current;
@@ -63,7 +68,7 @@ export function Expiry(): VNode {
   const rows = items.reduce((n, r) => n + r.rows_removed, 0);
   const messages = items.reduce((n, r) => n + r.messages_removed, 0);
   return html`<div>
-    <${Panel} title="Expiry over the last 24 h" note=${runs.data ? `${num(items.length)} runs removed ${num(rows)} rows and ${num(messages)} messages` : null}>
+    <${Panel} title="Expiry over the last 24 h" note=${runs.data ? `${plural(items.length, 'run')} removed ${plural(rows, 'row')} and ${plural(messages, 'message')}` : null}>
       <${ErrorLine} error=${runs.error} />
       ${runs.data ? html`<${RunsChart} runs=${items} at=${runs.at ?? Date.now()} />` : html`<${Loading} />`}
       <p class="muted">Rows: projected rows whose time to live passed or whose message left its stream. Messages: broker messages of items that went before their stream’s max-age.</p>

@@ -58,11 +58,12 @@ export function Projections(): VNode {
       <${ErrorLine} error=${consumers.error} />
       ${consumers.data
         ? html`<table class="projections">
-            <thead><tr><th>projection</th><th>stream</th><th class="n">checkpoint</th><th class="n">lag (messages)</th><th class="n">lag (time)</th><th class="n">redelivered</th><th>state</th></tr></thead>
+            <thead><tr><th>projection</th><th>stream</th><th class="n">rows</th><th class="n">checkpoint</th><th class="n">lag (messages)</th><th class="n">lag (time)</th><th class="n">redelivered</th><th>state</th></tr></thead>
             <tbody>
               ${projections.map(
                 (c) => html`<tr key=${c.name} data-projection=${c.projection}>
                   <td>${c.projection}</td><td>${c.stream}</td>
+                  <td class="n" data-col="rows">${c.rows_estimated ? '≈ ' : ''}${num(c.rows)}</td>
                   <td class="n" data-col="checkpoint">${num(c.checkpoint)}</td>
                   <td class="n">${num(c.lag_messages)}</td>
                   <td class="n">${c.lag_seconds === 0 ? '0 s' : duration(c.lag_seconds)}</td>
