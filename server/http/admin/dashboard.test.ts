@@ -187,25 +187,34 @@ describe('the operator dashboard at /admin', () => {
       expect(await tab.locator('dd.version').textContent()).toMatch(/^\d+\.\d+\.\d+/);
       expect(await tab.locator('dd.cluster').textContent()).toBe('single server');
       await tab.locator('table.retention tr[data-stream="DRAFTS"]').waitFor();
-      await tab.waitForTimeout(3_500); // a second sample: the rates have numbers
+      // Numbers refresh without a reload: writes made now show up as rates.
+      const rateNow = () => tab.locator('[data-figure=events-rate]').textContent();
+      expect(await rateNow()).toMatch(/^(–|0\.00\/s)$/); // nothing written since the page opened
+      for (let i = 0; i < 5; i++) {
+        const res = await mayfly.app!.request('/api/v1/drafts', jsonRequest('POST', { content: `draft written while watching ${i}`, ttl_seconds: 3600 }, { 'X-App-ID': 'dashboard.demo' }));
+        expect(res.status).toBe(201);
+        await mayfly.app!.request('/api/v1/drafts?limit=5', { headers: { 'X-App-ID': 'dashboard.demo' } });
+        await tab.waitForTimeout(400);
+      }
+      await expect.poll(rateNow, { timeout: 10_000 }).not.toMatch(/^(–|0\.00\/s)$/);
       await tab.screenshot({ path: 'test-results/dashboard-overview.png', fullPage: true });
 
       // Streams: DRAFTS holds the writes.
       await tab.click('nav a[href="#streams"]');
       const drafts = tab.locator('table.streams tr[data-stream="DRAFTS"]');
       await drafts.waitFor();
-      // Three written, the short-lived one gone from the stream.
+      // Eight written, the short-lived one gone from the stream.
       const figure = async (cell: ReturnType<typeof tab.locator>) => Number((await cell.textContent())!.replace(/[,≈ ]/g, ''));
-      await expect.poll(() => figure(drafts.locator('td[data-col=messages]')), { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => figure(drafts.locator('td[data-col=messages]')), { timeout: 10_000 }).toBe(7);
       await tab.screenshot({ path: 'test-results/dashboard-streams.png', fullPage: true });
 
       // Projections: the drafts projection has applied them.
       await tab.click('nav a[href="#projections"]');
       const projection = tab.locator('table.projections tr[data-projection="drafts"]');
       await projection.waitFor();
-      await expect.poll(() => figure(projection.locator('td[data-col=checkpoint]')), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+      await expect.poll(() => figure(projection.locator('td[data-col=checkpoint]')), { timeout: 10_000 }).toBeGreaterThanOrEqual(8);
       // ... and from the projection's rows.
-      await expect.poll(() => figure(projection.locator('td[data-col=rows]')), { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => figure(projection.locator('td[data-col=rows]')), { timeout: 10_000 }).toBe(7);
       await tab.screenshot({ path: 'test-results/dashboard-projections.png', fullPage: true });
 
       // Expiry: a chart of the reconciler's runs, at least the one above, which removed the short-lived draft.
