@@ -97,6 +97,14 @@ describe('the operator dashboard at /admin', () => {
     expect(await page.text()).toContain('<script type="module" src="admin/assets/dashboard.js"></script>');
   });
 
+  it('signs out by clearing the cookie, from its own origin only', async () => {
+    const cookie = { cookie: `${SESSION_COOKIE}=${await signIn()}` };
+    expect((await mayfly.app!.request('/admin/logout', { method: 'POST', headers: { ...cookie, origin: 'https://evil.example' } })).status).toBe(403);
+    const out = await mayfly.app!.request('/admin/logout', { method: 'POST', headers: { ...cookie, origin: 'http://localhost' } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(/^mayfly_admin=; Max-Age=0; Path=\/; HttpOnly; SameSite=Strict$/);
+  });
+
   it('refuses a sign-in posted from another origin (login CSRF)', async () => {
     const attempts: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'http://localhost', 'sec-fetch-site': 'cross-site' }];
     for (const headers of attempts) {
