@@ -2813,7 +2813,7 @@ export interface operations {
                                 server_version: string;
                                 /** @description null: a single server */
                                 cluster_name: string | null;
-                                /** @description Servers in the cluster, as the connected server announces them (1: a single server) */
+                                /** @description Servers holding the streams (their leaders and replicas; 1: a single server) */
                                 cluster_size: number;
                             };
                             s3?: {
