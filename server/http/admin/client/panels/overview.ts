@@ -1,7 +1,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useRef } from 'preact/hooks';
-import { api, type Health, type StreamSummary, type Traffic } from '../api.ts';
+import { api, type ConsumerSummary, type Health, type StreamSummary, type Traffic } from '../api.ts';
 import { duration, num, rate } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { Bar, ErrorLine, Loading, Panel, Status } from '../ui.ts';
@@ -60,11 +60,23 @@ function HealthCards(props: { health: Health }): VNode {
   </div>`;
 }
 
+/** How far the projections are behind their streams, the worst of them. */
+function Lag(props: { projections: readonly ConsumerSummary[] }): VNode {
+  const worst = props.projections.reduce<ConsumerSummary | undefined>((w, c) => ((c.lag_seconds ?? 0) > (w?.lag_seconds ?? 0) ? c : w), undefined);
+  const behind = props.projections.filter((c) => (c.lag_messages ?? 0) > 0).length;
+  return html`<div class="card figure">
+    <h3>Projections</h3>
+    <p class="big">${behind === 0 ? 'caught up' : `${behind} behind`}</p>
+    <p class="muted">${worst && (worst.lag_seconds ?? 0) > 0 ? `${worst.projection}: ${duration(worst.lag_seconds)} behind` : `${props.projections.length} projections, no lag`}</p>
+  </div>`;
+}
+
 /** Overview: dependencies, traffic, and how old each stream's oldest message is against its max-age. */
 export function Overview(): VNode {
   const health = usePoll(api.health);
   const last = useRef<Sample | undefined>(undefined);
   const rates = useRef<Rates>({ events: null, reads: null, writes: null });
+  const projections = usePoll(async () => (await api.consumers()).items.filter((c) => c.projection !== null));
   const data = usePoll(async () => {
     const [streams, traffic] = await Promise.all([api.streams(), api.traffic()]);
     const sample = { at: Date.parse(traffic.at), events: streams.items.filter(isDataStream).reduce((n, s) => n + s.last_seq, 0), traffic };
@@ -83,6 +95,7 @@ export function Overview(): VNode {
         <div class="card figure"><h3>Events written</h3><p class="big" data-figure="events-rate">${rate(r.events)}</p><p class="muted">into the streams, all instances</p></div>
         <div class="card figure"><h3>Reads</h3><p class="big">${rate(r.reads)}</p><p class="muted">queries on this API instance</p></div>
         <div class="card figure"><h3>Writes</h3><p class="big">${rate(r.writes)}</p><p class="muted">mutations on this API instance</p></div>
+        ${projections.data ? html`<${Lag} projections=${projections.data} />` : null}
       </div>
     <//>
     <${Panel} title="Retention" note="age of the oldest message in each stream against its max-age">
