@@ -6,10 +6,14 @@ import { trpcServer } from '@hono/trpc-server';
 import { z } from 'zod';
 import type { TRPCError } from '@trpc/server';
 import { MayflyError } from '../platform/errors.ts';
+import { createMetrics } from '../platform/metrics.ts';
 import { publicProcedure, router, tenantProcedure } from '../trpc/trpc.ts';
 import type { Context } from '../trpc/context.ts';
 import { describeError } from '../trpc/errors.ts';
 import { trpcMutations } from './trpc-mutations.ts';
+
+/** tenant procedures count their calls by kind (admin.traffic). */
+const metrics = createMetrics();
 
 const testRouter = router({
   notes: router({
@@ -37,7 +41,7 @@ type Call = { error: TRPCError; path?: string };
 
 function apps(tenant: string | null) {
   const context = (c: HonoContext): Context =>
-    ({ requestId: c.req.header('x-request-id') ?? 'req-1', tenant, services: {}, authorization: undefined, log: undefined }) as unknown as Context;
+    ({ requestId: c.req.header('x-request-id') ?? 'req-1', tenant, services: { metrics }, authorization: undefined, log: undefined }) as unknown as Context;
   const retryAfter = (errors: TRPCError[]) => {
     const retry = errors.map((e) => describeError(e).retryAfter).find((r) => r !== undefined);
     return retry === undefined ? undefined : { 'Retry-After': String(retry) };

@@ -20,6 +20,8 @@ import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { openAdmission, registeredAdmission, tenantGate, type TenantAdmission } from './middleware/tenant-gate.ts';
 import { REST_PREFIX, restMethods, restRoutes, TRPC_PREFIX, trpcMethods } from './procedures.ts';
+import { dashboardMethods, dashboardRoutes } from './admin/routes.ts';
+import { adminSession } from './admin/session.ts';
 import { docsRoutes, isDocsPath } from './routes/docs.ts';
 import { procedureContext } from './routes/procedure-context.ts';
 import { restHandler } from './routes/rest.ts';
@@ -72,12 +74,14 @@ export function createApp(deps: AppDeps) {
       const path = c.req.path;
       if (path.startsWith(`${TRPC_PREFIX}/`)) return trpcMethods(appRouter, c.get('calls'));
       if (path.startsWith(`${REST_PREFIX}/`)) return restMethods(routes, path.slice(REST_PREFIX.length));
-      return SITE_PATHS.has(path) || isDocsPath(path) ? ['GET'] : undefined;
+      return SITE_PATHS.has(path) || isDocsPath(path) ? ['GET'] : dashboardMethods(path);
     }),
   );
+  // The operator's dashboard signs in with ADMIN_TOKEN once and then calls the admin procedures with a session cookie.
+  const sessionKeys = () => (config.ADMIN_TOKEN ? { secretKey: services.secretKey, adminToken: config.ADMIN_TOKEN } : undefined);
   const isSubscription = (p: string) => procedureTypes.get(p) === 'subscription';
   for (const api of [TRPC_PREFIX, REST_PREFIX]) {
-    app.use(`${api}/*`, tenantGate(admission, isSubscription), appRateLimit({ ...limits, tenants: services.tenants, log, procedures }), idempotency(services.db, services.now));
+    app.use(`${api}/*`, adminSession(sessionKeys, services.now), tenantGate(admission, isSubscription), appRateLimit({ ...limits, tenants: services.tenants, log, procedures }), idempotency(services.db, services.now));
   }
   app.use(`${TRPC_PREFIX}/*`, liveSubscriptions({ perApp: config.SSE_MAX_PER_APP, tenants: services.tenants, isSubscription }));
 
@@ -91,6 +95,7 @@ export function createApp(deps: AppDeps) {
     return c.body(await metrics.registry.metrics());
   });
   docsRoutes(app, appRouter, VERSION);
+  dashboardRoutes(app, { keys: sessionKeys, limits, now: services.now });
   app.use(`${TRPC_PREFIX}/*`, ...trpcHandlers(appRouter, context, log));
   app.all(`${REST_PREFIX}/*`, restHandler(appRouter, routes, context));
 

@@ -13,6 +13,8 @@ declare module 'hono' {
     log: Logger | undefined;
     /** What the request was refused with (a tRPC batch: one per failed call), for its access-log line. */
     errors: { described: DescribedError; thrown: unknown }[] | undefined;
+    /** An admin call authenticated by the dashboard's session cookie (server/http/admin/session.ts). */
+    adminSession: boolean | undefined;
     /** Its access-log line is written (a subscription streams on after it). */
     accessLogged: boolean | undefined;
   }

@@ -39,6 +39,12 @@ export function createMetrics() {
       labelNames: ['tenant', 'procedure', 'status'] as const,
       registers: [registry],
     }),
+    procedureCalls: new Counter({
+      name: 'mayfly_procedure_calls_total',
+      help: 'Calls of apps’ procedures by kind (query: a read, mutation: a write, subscription), tRPC and REST alike',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     httpDuration: new Histogram({
       name: 'mayfly_http_request_duration_seconds',
       help: 'HTTP request latency by procedure',

@@ -49,5 +49,7 @@ export interface Context {
   tenant: string | null;
   /** The Authorization header, for admin procedures (never logged). */
   authorization: string | undefined;
+  /** The edge verified the operator's dashboard session (cookie) in place of the admin token. */
+  adminSession?: boolean;
   log: Logger;
 }

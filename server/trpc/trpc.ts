@@ -52,17 +52,20 @@ const checkedInput = t.middleware(async ({ getRawInput, next }) => {
 });
 
 /** Tenant-scoped procedures: the edge has resolved `X-App-ID`, so `ctx.tenant` is a string. */
-const tenantOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
+const tenantOnly = t.middleware(async ({ ctx, type, getRawInput, next }) => {
   if (ctx.tenant === null) throw new Error('tenant procedure reached without a tenant');
   await rejectBadInput(getRawInput);
+  // Reads and writes per second on the operator's dashboard (admin.traffic).
+  ctx.services.metrics.procedureCalls.inc({ kind: type });
   return next({ ctx: { tenant: ctx.tenant } });
 });
 
-/** Admin procedures: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
+/** Admin procedures: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time, or a dashboard session the edge verified. */
 const adminOnly = t.middleware(async ({ ctx, getRawInput, next }) => {
   await rejectBadInput(getRawInput);
   const adminToken = ctx.services.config.ADMIN_TOKEN;
   if (!adminToken) throw new MayflyError('FORBIDDEN', 'the admin API is disabled: set ADMIN_TOKEN to enable it');
+  if (ctx.adminSession === true) return next();
   const given = bearer(ctx.authorization);
   if (!given || !constantTimeEqual(given, adminToken)) {
     throw new MayflyError('UNAUTHORIZED', 'admin procedures need Authorization: Bearer <ADMIN_TOKEN>');

@@ -344,7 +344,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Streams: subjects, retention, messages, bytes, first and last message */
+        /** Streams: subjects, retention, replicas, messages, bytes, first and last message, age of the oldest */
         get: operations["adminStreams"];
         put?: never;
         post?: never;
@@ -378,7 +378,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The reconciler’s last runs and what each removed */
+        /** The reconciler’s last runs and what each removed (since: only those started then or later; the last 500 are kept) */
         get: operations["adminReconcilerRuns"];
         put?: never;
         post?: never;
@@ -450,6 +450,23 @@ export interface paths {
         put?: never;
         /** Forget a parked event: it stays unapplied */
         post: operations["adminParkedDrop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This instance’s read and write calls so far (sample twice for a rate) */
+        get: operations["adminTraffic"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -653,6 +670,10 @@ export interface components {
             last_seq: number;
             last_time: string | null;
             consumers: number;
+            /** @description Copies of the stream kept in the cluster (1 on a single server) */
+            replicas: number;
+            /** @description Age of the oldest message held (null: empty); compare with max_age_seconds */
+            oldest_age_seconds: number | null;
         };
         ConsumerSummary: {
             stream: string;
@@ -672,6 +693,10 @@ export interface components {
             lag_messages: number | null;
             /** @description Age of the oldest message after the checkpoint (0: caught up) */
             lag_seconds: number | null;
+            /** @description Rows the projection’s table holds (null: not a projection with a table of its own, or no database) */
+            rows: number | null;
+            /** @description rows is the planner’s estimate: the table holds more than 100,000 */
+            rows_estimated: boolean;
         };
         ReconcilerRun: {
             id: number;
@@ -691,6 +716,10 @@ export interface components {
                     messages: number;
                 };
             };
+            /** @description All rows the run removed (the sum of rows) */
+            rows_removed: number;
+            /** @description All broker messages the run purged (the sum of purged) */
+            messages_removed: number;
         };
         ReplayRun: {
             id: number;
@@ -730,6 +759,16 @@ export interface components {
             first_failed_at: string;
             /** Format: date-time */
             last_failed_at: string;
+        };
+        Traffic: {
+            /** @description A random id of the answering API instance (behind a load balancer, samples of different instances do not subtract) */
+            instance: string;
+            /** Format: date-time */
+            at: string;
+            /** @description Queries apps made of this instance since it started */
+            reads_total: number;
+            /** @description Mutations apps made of this instance since it started */
+            writes_total: number;
         };
         StorageLifecycleApplied: {
             bucket: string;
@@ -2770,6 +2809,12 @@ export interface operations {
                                 ok: boolean;
                                 latency_ms: number;
                                 detail?: string;
+                                /** @description Version of the nats-server this instance is connected to */
+                                server_version: string;
+                                /** @description null: a single server */
+                                cluster_name: string | null;
+                                /** @description Servers holding the streams (their leaders and replicas; 1: a single server) */
+                                cluster_size: number;
                             };
                             s3?: {
                                 ok: boolean;
@@ -3624,6 +3669,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                since?: string;
             };
             header?: never;
             path?: never;
@@ -4092,6 +4138,98 @@ export interface operations {
             };
             /** @description Content-Type must be application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Rate limit reached; retry after Retry-After seconds (RateLimit-* headers tell the budget) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Internal error; the request id identifies it in the logs */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A dependency is unavailable or the projection is catching up; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    adminTraffic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Traffic"];
+                };
+            };
+            /** @description Invalid input, malformed JSON, or a missing/malformed X-App-ID header */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Missing or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not allowed (the admin API is off without ADMIN_TOKEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found (or belongs to another app) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,6 +4,7 @@ import { createRestBridge } from '../../fast-paths/rest-bridge.ts';
 import type { Context } from '../../trpc/context.ts';
 import { createCallerFactory, router, tenantProcedure } from '../../trpc/trpc.ts';
 import { keepDeclaredCoercion } from './declared-coercion.ts';
+import { createMetrics } from '../../platform/metrics.ts';
 
 const testRouter = router({
   save: tenantProcedure
@@ -18,7 +19,7 @@ const testRouter = router({
     .query(({ input }) => ({ limit: input.limit })),
 });
 
-const ctx = { requestId: 'r', tenant: 'app', services: {}, authorization: undefined, log: undefined } as unknown as Context;
+const ctx = { requestId: 'r', tenant: 'app', services: { metrics: createMetrics() }, authorization: undefined, log: undefined } as unknown as Context;
 
 async function rest(bridge: ReturnType<typeof createRestBridge>, method: string, path: string, body?: unknown) {
   const init: RequestInit = body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };

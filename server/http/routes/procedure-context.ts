@@ -13,6 +13,7 @@ export function procedureContext(services: Services, log: Logger): (c: HonoConte
       requestId: c.get('requestId'),
       tenant: c.get('tenant'),
       authorization: c.req.header('authorization'),
+      adminSession: c.get('adminSession') === true,
       get log() {
         return requestLogger(c, log);
       },

@@ -23,6 +23,8 @@ export const ConsumerSummary = z
     checkpoint: z.number().nullable().meta({ description: 'Last stream sequence the projection applied (null: not a projection, or no database)' }),
     lag_messages: z.number().nullable().meta({ description: 'Messages in the stream after the checkpoint' }),
     lag_seconds: z.number().nullable().meta({ description: 'Age of the oldest message after the checkpoint (0: caught up)' }),
+    rows: z.number().nullable().meta({ description: 'Rows the projection’s table holds (null: not a projection with a table of its own, or no database)' }),
+    rows_estimated: z.boolean().meta({ description: 'rows is the planner’s estimate: the table holds more than 100,000' }),
   })
   .meta({ id: 'ConsumerSummary' });
 export type ConsumerSummary = z.infer<typeof ConsumerSummary>;
@@ -41,7 +43,7 @@ export interface DescribeConsumersDeps {
  */
 export async function describeConsumers(deps: DescribeConsumersDeps): Promise<ConsumerSummary[]> {
   const { broker, db, now } = deps;
-  const streams = new Map((await describeStreams(broker.jsm)).map((s) => [s.name, s]));
+  const streams = new Map((await describeStreams(broker.jsm, now)).map((s) => [s.name, s]));
   const byDurable = new Map(deps.projections.map((p) => [durableName(p.name), p]));
   const checkpoints = new Map<string, number>();
   if (db) {
@@ -57,10 +59,23 @@ export async function describeConsumers(deps: DescribeConsumersDeps): Promise<Co
       const projection = byDurable.get(ci.name);
       const owned = projection && STREAMS[projection.stream].name === stream.name ? projection : undefined;
       const checkpoint = owned ? (checkpoints.get(`${owned.name}/${stream.name}`) ?? (db ? 0 : null)) : null;
-      out.push({ ...counts(ci, stream.name), projection: owned?.name ?? null, checkpoint, ...(await lag(broker, stream, checkpoint, now)) });
+      const held = owned?.table && db ? await rowsOf(db, owned.table) : { rows: null, rows_estimated: false };
+      out.push({ ...counts(ci, stream.name), projection: owned?.name ?? null, checkpoint, ...(await lag(broker, stream, checkpoint, now)), ...held });
     }
   }
   return out.sort((a, b) => a.stream.localeCompare(b.stream) || a.name.localeCompare(b.name));
+}
+
+/** Counting is exact up to this many rows; above it the planner's estimate stands in (a dashboard polls every few seconds). */
+const EXACT_UP_TO = 100_000;
+
+/** How many rows a projection's table holds: exact while few, else estimated. */
+async function rowsOf(db: Queryable, table: string): Promise<{ rows: number; rows_estimated: boolean }> {
+  const name = `"${table.replaceAll('"', '""')}"`;
+  const [exact] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${name} LIMIT ${EXACT_UP_TO + 1}) s`);
+  if ((exact?.n ?? 0) <= EXACT_UP_TO) return { rows: exact?.n ?? 0, rows_estimated: false };
+  const [estimate] = await db.query<{ n: number }>('SELECT greatest(reltuples, 0)::bigint::float8 AS n FROM pg_class WHERE oid = to_regclass($1)', [table]);
+  return { rows: Math.max(EXACT_UP_TO + 1, Math.round(estimate?.n ?? 0)), rows_estimated: true };
 }
 
 function counts(ci: ConsumerInfo, stream: string) {

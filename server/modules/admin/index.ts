@@ -7,6 +7,7 @@ import { reconcilerRunsProcedure } from './reconciler-runs.ts';
 import { replaysProcedure } from './replays.ts';
 import { streamsProcedure } from './streams.ts';
 import { tenantsAdminRouter } from './tenants.ts';
+import { trafficProcedure } from './traffic.ts';
 
 export { purgeTenant, type PurgeReport } from './purge.ts';
 export { listTenants, registerTenant, removeTenant, rotateTenantKey, type TenantAdminDeps } from './registrations.ts';
@@ -30,6 +31,7 @@ export const admin = defineModule({
     reconcilerRuns: reconcilerRunsProcedure,
     replays: replaysProcedure,
     parked: parkedAdminRouter,
+    traffic: trafficProcedure,
   }),
   projections: [],
   expiring: [],
