@@ -298,9 +298,9 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
     expect(await rowsHolding(m.db, app)).toBe(0);
   });
 
-  it.skipIf(skip)('run histories are bounded: the last 500 reconciler runs and the last 500 ended replays (running ones are kept)', async () => {
+  it.skipIf(skip)('run histories are bounded: the last 1,500 reconciler runs and the last 500 ended replays (running ones are kept)', async () => {
     await m.db.query(
-      "INSERT INTO reconciler_runs (holder, started_at, duration_ms, report) SELECT 'x', now(), 0, '{}'::jsonb FROM generate_series(1, 600)",
+      "INSERT INTO reconciler_runs (holder, started_at, duration_ms, report) SELECT 'x', now(), 0, '{}'::jsonb FROM generate_series(1, 1600)",
     );
     await m.db.query(
       "INSERT INTO replay_runs (projection, stream, app_id, shadow, from_seq, status) SELECT 'drafts', 'DRAFTS', 'app' || i, 'x', 1, 'finished' FROM generate_series(1, 600) i",
@@ -308,7 +308,7 @@ describe.each(DATABASES)('data lifecycle on $name', ({ name, skip }) => {
     await m.db.query("INSERT INTO replay_runs (projection, stream, shadow, from_seq, status) VALUES ('bot_outputs', 'BOTS', 'y', 1, 'running')");
     await m.reconciler!.runOnce();
     const [runs] = await m.db.query<{ n: number }>('SELECT count(*)::int AS n FROM reconciler_runs');
-    expect(runs!.n).toBe(500);
+    expect(runs!.n).toBe(1_500);
     const replays = await m.db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM replay_runs GROUP BY status ORDER BY status');
     expect(replays).toEqual([
       { status: 'finished', n: 499 },

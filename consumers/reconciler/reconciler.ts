@@ -9,6 +9,9 @@ import { itemOf } from '../../server/platform/events/ids.ts';
 import { enqueuePurges, PLAIN_EXPIRING_TABLES, type ExpiringTable } from './expiring-table.ts';
 import type { LeaderJob } from '../jobs/leader-job.ts';
 
+/** How many reconciler runs are kept: a day of them at the default 60 s interval. */
+export const RECONCILER_RUNS_KEPT = 1_500;
+
 type Key = { tenant: string; id: string };
 
 /** Heap pages one sweep batch covers (8 KiB each: about 60k small rows, tens of ms of work). */
@@ -109,8 +112,9 @@ export class Reconciler {
       report.duration_ms,
       JSON.stringify(report),
     ]);
-    // Run histories are bounded: the last 500 reconciler runs, the last 500 ended replays.
-    await db.query('DELETE FROM reconciler_runs WHERE id <= (SELECT max(id) - 500 FROM reconciler_runs)');
+    // Run histories are bounded: the last 1,500 reconciler runs (a day at the default interval,
+    // for the dashboard's chart; a run holds counts only), the last 500 ended replays.
+    await db.query('DELETE FROM reconciler_runs WHERE id <= (SELECT max(id) - $1 FROM reconciler_runs)', [RECONCILER_RUNS_KEPT]);
     await db.query("DELETE FROM replay_runs WHERE status <> 'running' AND id <= (SELECT max(id) - 500 FROM replay_runs)");
     log.info({ component: 'reconciler', ...report }, 'reconciled');
     return report;

@@ -378,7 +378,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The reconciler’s last runs and what each removed (since: only those started then or later; the last 500 are kept) */
+        /** The reconciler’s last runs and what each removed (since: only those started then or later; the last 1,500 are kept, a day at the default interval) */
         get: operations["adminReconcilerRuns"];
         put?: never;
         post?: never;

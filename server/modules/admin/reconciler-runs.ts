@@ -41,10 +41,10 @@ export async function lastReconcilerRuns(db: Queryable, limit: number, since?: D
 
 /** `admin.reconcilerRuns`: GET /api/v1/admin/reconciler/runs. */
 export const reconcilerRunsProcedure = adminProcedure
-  .meta({ openapi: { method: 'GET', path: '/admin/reconciler/runs', tags: ['admin'], summary: 'The reconciler’s last runs and what each removed (since: only those started then or later; the last 500 are kept)', protect: true } })
+  .meta({ openapi: { method: 'GET', path: '/admin/reconciler/runs', tags: ['admin'], summary: 'The reconciler’s last runs and what each removed (since: only those started then or later; the last 1,500 are kept, a day at the default interval)', protect: true } })
   .input(
     z.strictObject({
-      limit: z.coerce.number().int().min(1).max(500).default(20),
+      limit: z.coerce.number().int().min(1).max(1_500).default(20),
       since: z.iso.datetime({ offset: true }).optional().meta({ description: 'e.g. 24 hours ago, for a chart of the last day' }),
     }),
   )

@@ -78,7 +78,7 @@ export const api = {
   parked: () => call<Items<Parked>>('GET', 'parked'),
   retryParked: (p: Parked) => call<unknown>('POST', `parked/${seg(p.projection)}/${p.seq}/retry`),
   dropParked: (p: Parked) => call<unknown>('POST', `parked/${seg(p.projection)}/${p.seq}/drop`),
-  reconcilerRuns: (since: Date) => call<Items<ReconcilerRun>>('GET', `reconciler/runs?limit=500&since=${seg(since.toISOString())}`),
+  reconcilerRuns: (since: Date) => call<Items<ReconcilerRun>>('GET', `reconciler/runs?limit=1500&since=${seg(since.toISOString())}`),
   replays: () => call<Items<ReplayRun>>('GET', 'replays?limit=50'),
   apps: () => call<Items<App>>('GET', 'tenants'),
   register: (appId: string) => call<IssuedKey>('POST', 'tenants', { app_id: appId }),

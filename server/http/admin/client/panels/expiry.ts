@@ -21,7 +21,7 @@ function columns(runs: readonly ReconcilerRun[]): uPlot.AlignedData {
 function RunsChart(props: { runs: readonly ReconcilerRun[]; at: number }): VNode {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
-  // The last 24 h, or less when the runs kept (the last 500) began later: a young service's runs fill the chart.
+  // The last 24 h, or less when the runs kept (the last 1,500, a day at the default interval) began later: a young service's runs fill the chart.
   const window24h = useRef<[number, number]>([0, 0]);
   const to = props.at / 1000;
   const oldest = props.runs.reduce((m, r) => Math.min(m, Date.parse(r.started_at) / 1000), to);
