@@ -74,14 +74,15 @@ export async function waitForJetStream(url: string, timeoutMs = 30_000): Promise
  * `--cluster_name`, `--cluster`, `--routes` to the others, `--server_name`. Processes are only
  * ever signalled by their own PID: the machine's own nats-server is never touched.
  */
-export async function startNatsCluster(opts: { size?: number; bin?: string; name?: string } = {}): Promise<NatsCluster> {
+export async function startNatsCluster(opts: { size?: number; bin?: string; name?: string; root?: string; ports?: number[] } = {}): Promise<NatsCluster> {
   const size = opts.size ?? 3;
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const clusterName = opts.name ?? `mayfly-${process.pid}`;
-  const root = mkdtempSync(join(tmpdir(), 'mayfly-cluster-'));
+  // A given root keeps the stores (npm run cluster); a temp one is removed on stop.
+  const root = opts.root ?? mkdtempSync(join(tmpdir(), 'mayfly-cluster-'));
   const nodes: ClusterNode[] = [];
   for (let i = 1; i <= size; i++) {
-    const port = await freePort();
+    const port = opts.ports?.[i - 1] ?? (await freePort());
     const clusterPort = await freePort();
     nodes.push({ name: `n${i}`, port, clusterPort, storeDir: join(root, `n${i}`), url: `nats://127.0.0.1:${port}` });
   }
@@ -150,7 +151,7 @@ export async function startNatsCluster(opts: { size?: number; bin?: string; name
           n.pid = undefined;
         }),
       );
-      rmSync(root, { recursive: true, force: true });
+      if (!opts.root) rmSync(root, { recursive: true, force: true });
     },
     [Symbol.asyncDispose]: () => cluster.stop(),
   };
