@@ -9,7 +9,7 @@ import { provisionStreams } from '../server/platform/nats/streams.ts';
 import { loadConfig } from '../server/platform/config.ts';
 import type { Mayfly } from '../server/runtime/start.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
-import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
+import { capturingLogger, jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats, testNatsVersion } from './support/nats.ts';
 import { versionHasMessageTtl } from '../server/platform/nats/message-ttl.ts';
 import { messagesOn, rowsHolding } from './support/inspect.ts';
@@ -233,6 +233,39 @@ describe('stream provisioning', () => {
       expect((await broker.jsm.streams.info('DRAFTS')).config.max_age).toBe(200e9);
       expect((await broker.jsm.streams.info('OUTBOX')).config.retention).toBe('workqueue');
       expect((await broker.jsm.streams.info('TENANTS')).config.max_age).toBe(0);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('brings streams made for an older server up to this one, logging each change once', async () => {
+    await using nats = await startTestNats();
+    const { connectBroker } = await import('../server/platform/nats/connect.ts');
+    const { log, lines } = capturingLogger();
+    const broker = await connectBroker(nats.url, log);
+    try {
+      // As a 2.9 server (or an older Mayfly) left them: no TTL settings, history per subject.
+      await provisionStreams(broker.jsm, loadConfig({}), '2.9.0', { log });
+      expect(lines().filter((l) => l.stream)).toHaveLength(0); // created, nothing changed
+      await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion, { log, nodes: 1 });
+      const updates = lines().filter((l) => l.stream);
+      const drafts = (await broker.jsm.streams.info('DRAFTS')).config;
+      if (versionHasMessageTtl(broker.serverVersion)) {
+        expect(updates.map((l) => l.stream).sort()).toEqual(['BOTS', 'CONVERSIONS', 'DEVICES', 'DRAFTS', 'OUTBOX', 'ROLLUPS', 'TENANTS', 'UPLOADS']);
+        expect(drafts.max_msgs_per_subject).toBe(1);
+        expect(drafts.allow_msg_ttl).toBe(true);
+        expect((await broker.jsm.streams.info('CONVERSIONS')).config.max_msgs_per_subject).toBe(-1);
+      } else {
+        expect(updates).toHaveLength(0);
+      }
+      // The same settings again: no update, no line.
+      await provisionStreams(broker.jsm, loadConfig({}), broker.serverVersion, { log, nodes: 1 });
+      expect(lines().filter((l) => l.stream)).toHaveLength(updates.length);
+      // More replicas than this single server: one line naming both numbers, nothing changed.
+      await expect(provisionStreams(broker.jsm, loadConfig({ NATS_STREAM_REPLICAS: '3' }), broker.serverVersion, { log, nodes: 1 })).rejects.toThrow(
+        'invalid configuration: NATS_STREAM_REPLICAS is 3 but the NATS cluster has 1 node (at most 1 replica possible)',
+      );
+      expect((await broker.jsm.streams.info('DRAFTS')).config.num_replicas).toBe(1);
     } finally {
       await broker.close();
     }

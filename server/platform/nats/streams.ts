@@ -159,6 +159,8 @@ export async function provisionStreams(
       if (replicas > 1 && isReplicaPlacementError(err)) throw tooFewNodes(replicas, opts.nodes ?? 1);
       throw err;
     }
+    // A server without a cluster may accept the update and keep one copy (2.9): read it back.
+    if ((info.config.num_replicas ?? 1) < replicas) throw tooFewNodes(replicas, opts.nodes ?? info.config.num_replicas ?? 1);
     caps.set(key, {
       name: spec.name,
       maxAgeSeconds: maxAgeSeconds(spec, config),
