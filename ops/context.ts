@@ -93,7 +93,7 @@ export function openOps(env: Record<string, string | undefined> = process.env): 
       leases ??= (async () => {
         const b = await ops.broker();
         // The service's bucket as it is (its lease length included); created only if no consumer ever ran.
-        const kv = await openLeaseBucket(b.nc, LEASE_TTL_MS);
+        const kv = await openLeaseBucket(b.nc, LEASE_TTL_MS, config.NATS_STREAM_REPLICAS);
         return { kv, ttlMs: (await kv.status()).ttl || LEASE_TTL_MS };
       })();
       return leases;

@@ -146,4 +146,13 @@ describe('npm start, the first time', () => {
     expect(readdirSync(dataDir)).toEqual([]);
     expect(processesWith(dataDir)).toEqual([]);
   });
+
+  it('ends with one line naming both numbers when NATS_STREAM_REPLICAS asks for more copies than the cluster has nodes', async () => {
+    await using nats = await startTestNats();
+    // PostgreSQL where there is one: an in-memory PGlite takes seconds to boot on a loaded machine.
+    await using database = await testDatabaseUrl(DATABASES[1]!.skip ? 'pglite' : 'postgres');
+    const run = await runToExit(['node', '--import', 'tsx', 'server/main.ts'], { NATS_URL: nats.url, DATABASE_URL: database.url, NATS_STREAM_REPLICAS: '3', PORT: '0', LOG_LEVEL: 'warn' });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual(['invalid configuration: NATS_STREAM_REPLICAS is 3 but the NATS cluster has 1 node (at most 1 replica possible)']);
+  }, 90_000);
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from '../../server/platform/logger.ts';
@@ -8,9 +9,18 @@ import { sleep } from '../../server/platform/sleep.ts';
 /** KV bucket holding one key per leadership role (a projection, the reconciler). */
 export const LEASE_BUCKET = 'mayfly_leases';
 
-/** Opens (or creates) the lease bucket; its max-age is the lease length. */
-export async function openLeaseBucket(nc: NatsConnection, ttlMs: number): Promise<KV> {
-  return new Kvm(nc).create(LEASE_BUCKET, { history: 1, ttl: ttlMs });
+/**
+ * Opens (or creates) the lease bucket; its max-age is the lease length and it keeps `replicas`
+ * copies (NATS_STREAM_REPLICAS), so a lease outlives the loss of the node that held it. An
+ * existing bucket is brought to those copies (nats.js leaves an existing bucket's config as is).
+ */
+export async function openLeaseBucket(nc: NatsConnection, ttlMs: number, replicas = 1): Promise<KV> {
+  const kv = await new Kvm(nc).create(LEASE_BUCKET, { history: 1, ttl: ttlMs, replicas });
+  const jsm = await jetstreamManager(nc);
+  const stream = `KV_${LEASE_BUCKET}`;
+  const have = (await jsm.streams.info(stream)).config;
+  if (have.num_replicas !== replicas) await jsm.streams.update(stream, { ...have, num_replicas: replicas });
+  return kv;
 }
 
 /**

@@ -13,7 +13,8 @@ import type { EmbeddedNats } from '../../server/platform/nats/embedded-server.ts
 import { provisionStreams } from '../../server/platform/nats/streams.ts';
 import { loadConfig } from '../../server/platform/config.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from '../../test/support/databases.ts';
-import { startTestNats } from '../../test/support/nats.ts';
+import { startTestNats, testNatsVersion } from '../../test/support/nats.ts';
+import { versionHasMessageTtl } from '../../server/platform/nats/message-ttl.ts';
 
 const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 const LEASE_MS = 1_500;
@@ -68,7 +69,10 @@ describe.each(DATABASES)('reconciler leadership on $name', ({ name, skip }) => {
       { timeout: LEASE_MS + 3 * INTERVAL_MS + 1_000, interval: 50 },
     );
     const takeover = (await runs()).find((r) => r.holder !== leader)!;
-    expect(takeover.started_at.getTime() - killedAt).toBeLessThanOrEqual(LEASE_MS + 2 * INTERVAL_MS);
+    // A current nats-server (2.11+) ages the dead holder's entry out a little later than 2.9:
+    // 2.03 s and 2.18 s measured on 2.15.1 at load average 15-20 (within 1.9 s otherwise).
+    const slack = versionHasMessageTtl(testNatsVersion()) ? 500 : 0;
+    expect(takeover.started_at.getTime() - killedAt).toBeLessThanOrEqual(LEASE_MS + 2 * INTERVAL_MS + slack);
 
     // No two runs of different holders ever overlapped.
     const all = await runs();

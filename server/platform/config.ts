@@ -7,6 +7,8 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const REPLICAS = 'must be a whole number from 1 to 5';
+
 const HostAllowlist = z.record(z.string(), z.array(z.string().min(1)));
 const RateOverrides = z.record(z.string(), z.string().regex(/^\d{1,7}\/(s|sec|second|min|minute|h|hour)$/));
 
@@ -31,6 +33,9 @@ export const ConfigSchema = z
     DATABASE_URL: optionalString,
     NATS_URL: optionalString,
     NATS_SERVER_BIN: z.string().default('nats-server'),
+    // Copies of every stream and KV bucket: 1 on a single server, 3 on a production cluster
+    // (survives one node's loss). JetStream allows at most 5.
+    NATS_STREAM_REPLICAS: z.coerce.number({ error: REPLICAS }).int(REPLICAS).min(1, REPLICAS).max(5, REPLICAS).default(1),
     TENANCY: z.enum(['open', 'registered']).optional(),
     ADMIN_TOKEN: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),

@@ -12,6 +12,16 @@ describe('configuration', () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it('reads NATS_STREAM_REPLICAS (default 1) and refuses anything but 1 to 5 copies', () => {
+    expect(loadConfig({}).NATS_STREAM_REPLICAS).toBe(1);
+    expect(loadConfig({ NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS).toBe(3);
+    for (const bad of ['0', '6', '2.5', 'three', '-1']) {
+      expect(() => loadConfig({ NATS_STREAM_REPLICAS: bad })).toThrowError(
+        `invalid configuration: NATS_STREAM_REPLICAS must be a whole number from 1 to 5 (${JSON.stringify(bad)})`,
+      );
+    }
+  });
+
   it('defaults to registered tenancy in production', () => {
     expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(32) }).TENANCY).toBe('registered');
   });

@@ -16,7 +16,7 @@ import type { Logger } from '../platform/logger.ts';
 import { createMetrics, forgetTenantSeries, type Metrics } from '../platform/metrics.ts';
 import { connectBroker, type Broker } from '../platform/nats/connect.ts';
 import type { EmbeddedNats } from '../platform/nats/embedded-server.ts';
-import { provisionStreams, type StreamCapabilities } from '../platform/nats/streams.ts';
+import { clusterSize, provisionStreams, type StreamCapabilities } from '../platform/nats/streams.ts';
 import { loadSecretKey } from '../platform/secret.ts';
 import { replayProgress } from '../modules/admin/index.ts';
 import { catalog } from '../modules/index.ts';
@@ -84,7 +84,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     const brokered = (async () => {
       const broker = await connectBroker(natsUrl, log, `mayfly-${config.ROLE}`);
       cleanups.push(() => broker.close());
-      const streams = await provisionStreams(broker.jsm, config, broker.serverVersion);
+      const streams = await provisionStreams(broker.jsm, config, broker.serverVersion, { log, nodes: clusterSize(broker.nc.info) });
       const tenants = new TenantRegistry(broker, log);
       await tenants.start();
       cleanups.push(async () => tenants.stop());
@@ -127,7 +127,7 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
     let reconciler: Reconciler | undefined;
     if (config.ROLE !== 'api') {
       const leaseTtlMs = opts.leaseTtlMs ?? LEASE_TTL_MS;
-      const leases = await openLeaseBucket(broker.nc, leaseTtlMs);
+      const leases = await openLeaseBucket(broker.nc, leaseTtlMs, config.NATS_STREAM_REPLICAS);
       const holder = holderId();
       for (const p of catalog.projections) {
         projectors.push(new Projector(p, { broker, db, log, metrics, leases, leaseTtlMs, holder, now }));

@@ -1,10 +1,20 @@
 import type { Database } from '../../server/platform/db/database.ts';
 import type { Broker } from '../../server/platform/nats/connect.ts';
+import { MARKER_REASON_HEADER } from '../../server/platform/nats/message-ttl.ts';
 
-/** Messages left in `stream` on `subject`, as STREAM.INFO with a subjects filter counts them. */
+/**
+ * Messages left in `stream` on `subject` (a filter), as STREAM.INFO with a subjects filter
+ * counts them, not counting subject delete markers (2.11+): a marker is written when a
+ * subject's last message expires, so a subject whose last message is a marker holds no data.
+ */
 export async function messagesOn(broker: Broker, stream: string, subject: string): Promise<number> {
   const info = await broker.jsm.streams.info(stream, { subjects_filter: subject });
-  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+  let n = 0;
+  for (const [subj, count] of Object.entries(info.state.subjects ?? {})) {
+    const last = await broker.jsm.direct.getMessage(stream, { last_by_subj: subj }).catch(() => null);
+    n += last?.header?.get(MARKER_REASON_HEADER) ? count - 1 : count;
+  }
+  return n;
 }
 
 /** Rows in any table of the schema whose text contains `needle`. */

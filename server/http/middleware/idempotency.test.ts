@@ -4,6 +4,7 @@ import type { Mayfly } from '../../runtime/start.ts';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
 import { jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
 import { startTestNats } from '../../../test/support/nats.ts';
+import { versionHasMessageTtl } from '../../platform/nats/message-ttl.ts';
 
 describe('Idempotency-Key', () => {
   let nats: EmbeddedNats;
@@ -88,7 +89,9 @@ describe('Idempotency-Key', () => {
     expect(JSON.parse(text)).toMatchObject({ error: { code: 'IDEMPOTENT_RESULT_GONE' } });
     expect(text).not.toContain('secret');
     expect(await mayfly.db.query("SELECT 1 FROM idempotency_keys WHERE tenant = 'idem-f' AND response LIKE '%secret%'")).toHaveLength(0);
-    expect(await published('idem-f')).toBe(2); // the create and the delete, nothing more
+    // The create and the delete, nothing more; on 2.11+ DRAFTS keeps one message per subject,
+    // so the delete replaced the create.
+    expect(await published('idem-f')).toBe(versionHasMessageTtl(mayfly.broker.serverVersion) ? 1 : 2);
   });
 
   it('answers 410 for a retry after the item expired, never a fresh 201 for a draft that is gone', async () => {

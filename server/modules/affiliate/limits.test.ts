@@ -11,6 +11,7 @@ import { jsonRequest, startTestMayfly } from '../../../test/support/mayfly.ts';
 import { startTestNats } from '../../../test/support/nats.ts';
 import { addDays, utcDay } from './day.ts';
 import { RollupSealer } from './rollup-sealer.ts';
+import { messagesOn } from '../../../test/support/inspect.ts';
 
 const DAY_MS = 86_400_000;
 /** Ten seconds, as days: ROLLUPS keeps a seal that long, and so does conversion_rollups. */
@@ -87,7 +88,8 @@ describe.each(DATABASES)('affiliate limits and retention on $name', ({ name, ski
     expect((await mayfly.broker.jsm.streams.info('ROLLUPS')).config.max_age).toBe(10 * 1e9);
 
     // Past the retention: the broker drops the seal by its max-age, the reconciler the rows.
-    await vi.waitFor(async () => expect((await mayfly.broker.jsm.streams.info('ROLLUPS', { subjects_filter: tenantRollupsFilter(app) })).state.messages).toBe(0), {
+    // (A 2.11+ server leaves a delete marker in the seal's place: not counted, it holds no data.)
+    await vi.waitFor(async () => expect(await messagesOn(mayfly.broker, 'ROLLUPS', tenantRollupsFilter(app))).toBe(0), {
       timeout: 20_000,
       interval: 500,
     });

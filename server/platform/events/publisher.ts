@@ -80,8 +80,26 @@ export class EventPublisher {
       notePublished(subject);
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      if (isWrongLastSequence(err)) throw conflict('the item changed concurrently; read it again and retry');
+      if (isWrongLastSequence(err)) {
+        // Since 2.11 the server checks the expected subject sequence before the Nats-Msg-Id
+        // dedup (2.9 the other way round): a retry of a publish that was stored answers "wrong
+        // last sequence" when its own message is now the subject's last. Answer it as the
+        // duplicate it is; anything else on the subject is a real conflict.
+        const own = await this.#lastOnSubject(stream.name, subject, event.id);
+        if (own) return own;
+        throw conflict('the item changed concurrently; read it again and retry');
+      }
       throw unavailable('the event broker is not available; try again', err);
+    }
+  }
+
+  /** The subject's last message as a duplicate ack when it carries `msgId`, else undefined. */
+  async #lastOnSubject(stream: string, subject: string, msgId: string): Promise<Published | undefined> {
+    try {
+      const m = await this.broker.jsm.direct.getMessage(stream, { last_by_subj: subject });
+      return m?.header?.get('Nats-Msg-Id') === msgId ? { stream, seq: m.seq, duplicate: true } : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -19,11 +19,17 @@ export function messageTtlStreamConfig(): Pick<StreamConfig, 'allow_msg_ttl' | '
 }
 
 /**
- * Whether a stream really expires messages one by one: the server must be new enough AND the
- * config read back must say so (2.9 accepts the fields and silently drops them).
+ * Whether a stream really expires messages one by one, on time: the server must be new enough
+ * AND the config read back must say so (2.9 accepts the fields and silently drops them). And
+ * since 2.11.2 a stream with delete markers raises every message's TTL to the markers' lifetime
+ * unless it keeps one message per subject (nats-server `server/stream.go`: `ttl > 0 &&
+ * SubjectDeleteMarkerTTL > 0 && MaxMsgsPer != 1` => `ttl = SubjectDeleteMarkerTTL`), so such a
+ * stream does not count: its short-lived items are removed by sequence by the reconciler.
  */
 export function streamHasMessageTtl(version: string, readBack: Partial<StreamConfig>): boolean {
-  return versionHasMessageTtl(version) && readBack.allow_msg_ttl === true;
+  if (!versionHasMessageTtl(version) || readBack.allow_msg_ttl !== true) return false;
+  const markers = (readBack.subject_delete_marker_ttl ?? 0) > 0;
+  return !markers || readBack.max_msgs_per_subject === 1;
 }
 
 /**
