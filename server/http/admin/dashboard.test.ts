@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddedNats } from '../../platform/nats/embedded-server.ts';
+import { versionHasMessageTtl } from '../../platform/nats/message-ttl.ts';
 import type { Mayfly } from '../../runtime/start.ts';
 import { createApp } from '../app.ts';
 import type { Listener } from '../serve.ts';
@@ -211,9 +212,11 @@ describe('the operator dashboard at /admin', () => {
       await tab.click('nav a[href="#streams"]');
       const drafts = tab.locator('table.streams tr[data-stream="DRAFTS"]');
       await drafts.waitFor();
-      // Eight written, the short-lived one gone from the stream.
+      // Eight written, the short-lived one gone from the stream (on 2.11+ its subject's delete
+      // marker, a message of no content, stands in its place until the marker's own TTL).
       const figure = async (cell: ReturnType<typeof tab.locator>) => Number((await cell.textContent())!.replace(/[,≈ ]/g, ''));
-      await expect.poll(() => figure(drafts.locator('td[data-col=messages]')), { timeout: 10_000 }).toBe(7);
+      const markers = versionHasMessageTtl(mayfly.broker.serverVersion) ? 1 : 0;
+      await expect.poll(() => figure(drafts.locator('td[data-col=messages]')), { timeout: 10_000 }).toBe(7 + markers);
       await tab.screenshot({ path: 'test-results/dashboard-streams.png', fullPage: true });
 
       // Projections: the drafts projection has applied them.
