@@ -109,12 +109,15 @@ export async function openPgliteWorker(dataDir: string | undefined, opts: { temp
     exec: (sql: string) => call<void>({ op: 'exec', sql, tx }),
   });
 
-  /** PGlite shuts down cleanly in the thread, which then ends by itself (ended for it if it has not in 5 s). */
+  /**
+   * PGlite shuts down cleanly in the thread, which then ends by itself on Node (ended for it if
+   * it has not in 5 s); on Deno, whose worker port can not be closed from inside, at once.
+   */
   const closeThread = async () => {
     const exited = new Promise((r) => worker.once('exit', r));
     await call<void>({ op: 'close' });
     worker.ref();
-    const timer = setTimeout(() => void worker.terminate(), 5_000);
+    const timer = setTimeout(() => void worker.terminate(), 'Deno' in globalThis ? 0 : 5_000);
     await exited;
     clearTimeout(timer);
   };

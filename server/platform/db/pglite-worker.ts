@@ -139,7 +139,8 @@ function serve(pg: PGlite): void {
         void pg.close().then(
           () => {
             reply({ id: req.id, ok: true, value: undefined });
-            port.close(); // nothing else keeps the thread alive: it ends
+            // Nothing else keeps the thread alive: it ends (Deno's port has no close; the parent ends the thread there).
+            if (typeof port.close === 'function') port.close();
           },
           (err: unknown) => reply({ id: req.id, ok: false, error: toWire(err) }),
         );
@@ -160,6 +161,6 @@ createPglite(opts.dataDir, { template: opts.template }).then(
   },
   (err: unknown) => {
     reply({ op: 'failed', error: toWire(err) });
-    port.close();
+    if (typeof port.close === 'function') port.close();
   },
 );
