@@ -33,7 +33,8 @@ const baseHalf = await paced({ url: `${baseline.url}/trpc/create`, body: JSON.st
 await baseline.stop();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mayfly-bench-'));
-const mayfly = await startServer(['node', '--import', 'tsx', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED, PGLITE_THREAD }, { cpus: CPUS });
+// As `npm start` runs it: the bundle (built first if a source changed), without npm's own process.
+const mayfly = await startServer(['node', 'scripts/start.mjs', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED, PGLITE_THREAD }, { cpus: CPUS });
 const headers = { 'X-App-ID': 'bench' };
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${mayfly.child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
 const rssAtLoad: number[] = [];
