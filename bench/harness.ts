@@ -8,9 +8,17 @@ export function pinSelfToLoadCore(): void {
   spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
 }
 
-/** Runs `command` pinned to core 0 and resolves with its port once it prints `listening on :PORT`. */
-export async function startServer(command: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = spawn('taskset', ['-c', '0', ...command], {
+/**
+ * Runs `command` pinned to core 0 (or to `opts.cpus`, e.g. `0,1`: then it shares core 1 with
+ * the load) and resolves with its port once it prints `listening on :PORT`.
+ */
+export async function startServer(
+  command: string[],
+  env: Record<string, string> = {},
+  opts: { cpus?: string; cwd?: string } = {},
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const child = spawn('taskset', ['-c', opts.cpus ?? '0', ...command], {
+    cwd: opts.cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -2,7 +2,11 @@
 // the stock Hono + @hono/trpc-server + tRPC + superjson no-I/O mutation in the same run; then
 // the latency at half of the peak rate.
 //
-//   npm run bench -- write-path [--seconds 10] [--rounds 3]
+//   npm run bench -- write-path [--seconds 10] [--rounds 3] [--cpus 0] [--pglite-thread worker|main]
+//
+// --cpus: the cores the servers (stock and Mayfly alike) are pinned to; the load is on core 1.
+// 0 (the default) gives each server one core of its own; 0,1 lets a server use a second core
+// (the embedded database's thread, nats-server), shared with the load generator.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +14,12 @@ import { parseArgs } from 'node:util';
 import { load, paced, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
 import { fmt, table } from './lib.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, cpus: { type: 'string', default: '0' }, 'pglite-thread': { type: 'string', default: 'worker' } },
+  allowPositionals: true,
+});
+const CPUS = values.cpus;
+const PGLITE_THREAD = values['pglite-thread'];
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = 50;
@@ -18,13 +27,14 @@ const UNLIMITED = JSON.stringify({ '*': '1000000/s', health: '1000000/s' });
 pinSelfToLoadCore();
 
 const body = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };
-const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);
+const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts'], {}, { cpus: CPUS });
 const base = await rounds(ROUNDS, 3, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
 const baseHalf = await paced({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(base.rps / 2) });
 await baseline.stop();
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mayfly-bench-'));
-const mayfly = await startServer(['node', '--import', 'tsx', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED });
+// As `npm start` runs it: the bundle (built first if a source changed), without npm's own process.
+const mayfly = await startServer(['node', 'scripts/start.mjs', 'server/main.ts'], { DATA_DIR: dataDir, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED, PGLITE_THREAD }, { cpus: CPUS });
 const headers = { 'X-App-ID': 'bench' };
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${mayfly.child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
 const rssAtLoad: number[] = [];
@@ -41,7 +51,7 @@ const halfBurst = await load({ url: `${mayfly.url}/trpc/drafts.create`, body: JS
 await mayfly.stop();
 rmSync(dataDir, { recursive: true, force: true });
 
-const summary = { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, half_peak_trpc_autocannon_bursts: halfBurst, half_peak_baseline: baseHalf, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps, service_rss_mib_at_load: rssAtLoad };
+const summary = { cpus: CPUS, pglite_thread: PGLITE_THREAD, connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, baseline: base, trpc, rest, half_peak_trpc: half, half_peak_trpc_autocannon_bursts: halfBurst, half_peak_baseline: baseHalf, ratio_trpc: trpc.rps / base.rps, ratio_rest: rest.rps / base.rps, service_rss_mib_at_load: rssAtLoad };
 const range = (r: { runs: { rps: number }[] }) => `${fmt(Math.min(...r.runs.map((x) => x.rps)), 0)}-${fmt(Math.max(...r.runs.map((x) => x.rps)), 0)}`;
 console.log(
   table(
@@ -56,6 +66,6 @@ console.log(
     ],
   ),
 );
-console.log(`service RSS after each round of tRPC load (MiB): ${rssAtLoad.map((x) => fmt(x, 0)).join(', ')}`);
+console.log(`servers on core(s) ${CPUS}, PGlite in the ${PGLITE_THREAD} thread; service RSS after each round of tRPC load (MiB): ${rssAtLoad.map((x) => fmt(x, 0)).join(', ')}`);
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/write-path.json', JSON.stringify(summary, null, 2));

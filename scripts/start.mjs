@@ -18,6 +18,8 @@ const OUT = join(ROOT, 'build', 'run');
 const CURRENT = join(OUT, 'current.json');
 /** The processes the bundle holds; built together so they share chunks. */
 const ENTRIES = ['server/main.ts', 'consumers/main.ts'];
+/** Entries of threads the processes start (the embedded database's), found through `mayfly.bundle`. */
+const THREADS = ['server/platform/db/pglite-worker.ts'];
 /** What a build depends on besides the sources esbuild read. */
 const ALSO = ['package.json', 'tsconfig.json', 'scripts/start.mjs'];
 /**
@@ -83,7 +85,7 @@ async function rebuild() {
   const outdir = join(OUT, id);
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ENTRIES,
+    entryPoints: [...ENTRIES, ...THREADS],
     outbase: ROOT,
     outdir,
     bundle: true,
@@ -127,6 +129,9 @@ if (first === '--build') {
   // Stack traces name the TypeScript sources; Node 22+ also keeps compiled code between starts
   // (in the system's temporary folder).
   process.setSourceMapsEnabled(true);
+  // Where the bundle is, for the code that starts a thread from one of its entries
+  // (server/platform/db/pglite-threaded.ts): the sources' own URLs point into the source tree.
+  globalThis[Symbol.for('mayfly.bundle')] = pathToFileURL(`${dir}/`).href;
   const { enableCompileCache } = await import('node:module');
   enableCompileCache?.();
   await import(pathToFileURL(join(dir, entry.replace(/\.ts$/, '.js'))).href);

@@ -12,6 +12,9 @@ describe('the start script’s bundle', () => {
     const first = build();
     expect(build()).toBe(first);
     expect(Object.keys(current().inputs)).toEqual(expect.arrayContaining(['server/main.ts', 'consumers/main.ts', 'contracts/index.ts', 'package.json']));
+    // The embedded database's thread is an entry of its own, beside the service's.
+    expect(Object.keys(current().inputs)).toContain('server/platform/db/pglite-worker.ts');
+    expect(statSync(join(ROOT, 'build/run', current().id, 'server/platform/db/pglite-worker.js')).isFile()).toBe(true);
     const source = join(ROOT, 'server/platform/config.ts');
     const { atime, mtime } = statSync(source);
     utimesSync(source, atime, new Date(mtime.getTime() + 1_000));

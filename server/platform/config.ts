@@ -31,6 +31,9 @@ export const ConfigSchema = z
     HOST: z.string().default('0.0.0.0'),
     DATA_DIR: z.string().min(1).default('./.data'),
     DATABASE_URL: optionalString,
+    // Embedded PGlite in a worker thread of its own (the default: its CPU off the event loop
+    // that serves HTTP), or `main` in the service's own thread, as before (BENCHMARKS.md).
+    PGLITE_THREAD: z.enum(['worker', 'main']).default('worker'),
     NATS_URL: optionalString,
     NATS_SERVER_BIN: z.string().default('nats-server'),
     // Copies of every stream and KV bucket: 1 on a single server, 3 on a production cluster

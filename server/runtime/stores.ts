@@ -30,7 +30,7 @@ export async function openStores(config: Config, log: Logger): Promise<Stores> {
     log.info({ url: server.url }, 'started embedded nats-server');
     return { url: server.url, server };
   })();
-  const db = openDatabase(config.DATABASE_URL, config.DATA_DIR);
+  const db = openDatabase(config.DATABASE_URL, config.DATA_DIR, config.PGLITE_THREAD);
   const [n, d] = await Promise.allSettled([nats, db]);
   if (n.status === 'fulfilled' && d.status === 'fulfilled') return { natsUrl: n.value.url, natsServer: n.value.server, db: d.value };
   if (n.status === 'fulfilled') await n.value.server?.stop();

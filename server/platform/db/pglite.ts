@@ -58,14 +58,19 @@ async function seedFromTemplate(dataDir: string, template: string | undefined): 
   renameSync(tmp, dataDir);
 }
 
-/** Embedded Postgres: in memory for `memory://`, else in `dataDir` (a new one copied from `template`, by default the installation's). */
-export async function openPglite(dataDir: string | undefined, opts: { template?: string } = {}): Promise<Database> {
+/** Boots PGlite in this thread: in memory without `dataDir`, else in `dataDir` (a new one copied from `template`, by default the installation's). */
+export async function createPglite(dataDir: string | undefined, opts: { template?: string } = {}): Promise<PGlite> {
   if (dataDir) {
     // PGlite creates only the last folder of its data dir.
     mkdirSync(dirname(dataDir), { recursive: true });
     await seedFromTemplate(dataDir, opts.template);
   }
-  const pg = await PGlite.create(dataDir, { parsers });
+  return PGlite.create(dataDir, { parsers });
+}
+
+/** Embedded Postgres in this thread, as a `Database` (see `createPglite`; `openPgliteWorker` runs it in a thread of its own). */
+export async function openPglite(dataDir: string | undefined, opts: { template?: string } = {}): Promise<Database> {
+  const pg = await createPglite(dataDir, opts);
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
       return (await q.query<R>(sql, params)).rows;
