@@ -1,34 +1,17 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Draft } from '@mayfly/contracts';
 import { createMayflyClient } from '@mayfly/contracts/client';
 import { openDatabase } from '../server/platform/db/open.ts';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { startTestNats } from './support/nats.ts';
-import { killAllSpawned, ROOT, spawnMayfly, type MayflyProcess } from './support/process.ts';
+import { alive, ROOT, scratchDirs, spawnMayfly, type MayflyProcess } from './support/process.ts';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'mayfly-e2e-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  killAllSpawned();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const scratch = scratchDirs('e2e');
+const tempDir = scratch.make;
+afterAll(scratch.removeAll);
 
 const post = (base: string, path: string, body: unknown, appId: string) =>
   fetch(`${base}/api/v1${path}`, {

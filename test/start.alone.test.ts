@@ -3,34 +3,17 @@
 // instance is taken over.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCK_FILE, type LockHolder } from '../server/platform/data-dir-lock.ts';
 import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { startTestNats } from './support/nats.ts';
-import { killAllSpawned, runToExit, spawnMayfly } from './support/process.ts';
+import { alive, runToExit, scratchDirs, spawnMayfly } from './support/process.ts';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'mayfly-start-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  killAllSpawned();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const scratch = scratchDirs('start');
+const tempDir = scratch.make;
+afterAll(scratch.removeAll);
 
 /** Processes whose command line mentions `text` (none of ours may outlive a refused start). */
 const processesWith = (text: string) => {

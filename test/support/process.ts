@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keepOutput } from './log-audit.ts';
 
@@ -95,4 +98,33 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export function killAllSpawned(): void {
   for (const child of live) signalGroup(child, 'SIGKILL');
   live.clear();
+}
+
+/** Whether a process still runs (signal 0 tests for it without touching it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Temporary directories for one test file, named `mayfly-<prefix>-…`: `make()` gives a new one,
+ * and the file's `afterAll` stops what it spawned and removes them all.
+ */
+export function scratchDirs(prefix: string): { make: () => string; removeAll: () => void } {
+  const dirs: string[] = [];
+  return {
+    make: () => {
+      const d = mkdtempSync(join(tmpdir(), `mayfly-${prefix}-`));
+      dirs.push(d);
+      return d;
+    },
+    removeAll: () => {
+      killAllSpawned();
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  };
 }
