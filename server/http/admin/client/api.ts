@@ -5,6 +5,7 @@ import type { ReconcilerRun } from '../../../modules/admin/reconciler-runs.ts';
 import type { ReplayRun } from '../../../modules/admin/replays.ts';
 import type { StreamSummary } from '../../../modules/admin/streams.ts';
 import type { Traffic } from '../../../modules/admin/traffic.ts';
+import type { ParkedEvent } from '../../../../consumers/projector/parked.ts';
 
 // The admin procedures' REST twin, as the dashboard reads it: the page calls nothing else.
 // Types only (erased from the bundle): the wire shapes are the procedures' own schemas.
@@ -22,17 +23,7 @@ export interface Health {
   status: 'ok' | 'degraded';
   checks: { postgres: Check; nats: Check & { server_version: string; cluster_name: string | null; cluster_size: number }; s3?: Check };
 }
-export interface Parked {
-  projection: string;
-  stream: string;
-  seq: number;
-  subject: string;
-  tenant: string | null;
-  error: string;
-  attempts: number;
-  first_failed_at: string;
-  last_failed_at: string;
-}
+export type Parked = ParkedEvent;
 export interface Items<T> {
   items: T[];
 }
