@@ -7,15 +7,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { load, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
+import { CONNECTIONS, UNLIMITED, load, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
 import { fmt, table } from './lib.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' } }, allowPositionals: true });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
-const CONNECTIONS = 50;
 // The load is far above the production default limits (bots.execute: 30/min per app).
-const UNLIMITED = JSON.stringify({ '*': '1000000/s', 'bots.execute': '1000000/s', health: '1000000/s' });
 pinSelfToLoadCore();
 
 const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);

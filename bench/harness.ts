@@ -132,3 +132,10 @@ export async function paced(opts: { url: string; body?: string; headers?: Record
   latencies.sort((a, b) => a - b);
   return { rps, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, non2xx };
 }
+
+/** Connections every load run uses. */
+export const CONNECTIONS = 50;
+/** `RATE_LIMITS` that never refuse a benchmark's load. */
+export const UNLIMITED = JSON.stringify({ '*': '1000000/s', 'bots.execute': '1000000/s', health: '1000000/s' });
+/** The draft every write-path benchmark creates. */
+export const DRAFT = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { load, pinSelfToLoadCore, rounds, startServer, type LoadResult } from './harness.ts';
+import { CONNECTIONS, UNLIMITED, DRAFT, load, pinSelfToLoadCore, rounds, startServer, type LoadResult } from './harness.ts';
 import { fmt, median, percentile, table } from './lib.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { startTestNats } from '../test/support/nats.ts';
@@ -18,11 +18,9 @@ import { spawnConsumers } from '../test/support/cluster-shape.ts';
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } }, allowPositionals: true });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
-const CONNECTIONS = 50;
-const UNLIMITED = JSON.stringify({ '*': '1000000/s', health: '1000000/s' });
 pinSelfToLoadCore();
 
-const body = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };
+const body = DRAFT;
 const headers = { 'X-App-ID': 'bench' };
 
 const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { load, paced, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
+import { CONNECTIONS, UNLIMITED, DRAFT, load, paced, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
 import { fmt, table } from './lib.ts';
 
 const { values } = parseArgs({
@@ -22,11 +22,9 @@ const CPUS = values.cpus;
 const PGLITE_THREAD = values['pglite-thread'];
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
-const CONNECTIONS = 50;
-const UNLIMITED = JSON.stringify({ '*': '1000000/s', health: '1000000/s' });
 pinSelfToLoadCore();
 
-const body = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };
+const body = DRAFT;
 const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts'], {}, { cpus: CPUS });
 const base = await rounds(ROUNDS, 3, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
 const baseHalf = await paced({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(base.rps / 2) });

@@ -17,14 +17,13 @@ const cpu = (pid: number, tid?: number) => {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { load, paced, pinSelfToLoadCore, startServer } from '../harness.ts';
+import { UNLIMITED, load, paced, pinSelfToLoadCore, startServer } from '../harness.ts';
 import { fmt, median } from '../lib.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' }, cpus: { type: 'string', default: '0' }, variants: { type: 'string', default: 'stock,main,worker' }, rate: { type: 'string' }, 'old-tree': { type: 'string' } } });
 const SECONDS = Number(values.seconds);
 pinSelfToLoadCore();
 const body = JSON.stringify({ json: { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 } });
-const UNLIMITED = JSON.stringify({ '*': '1000000/s', health: '1000000/s' });
 const env = (thread?: string) => ({ NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED, ...(thread ? { PGLITE_THREAD: thread } : {}) });
 const variants: Record<string, { cmd: string[]; cwd?: string; env: (d: string) => Record<string, string>; path: string }> = {
   stock: { cmd: ['node', '--import', 'tsx', 'bench/servers/baseline.ts'], env: () => ({}), path: '/trpc/create' },
