@@ -9,6 +9,7 @@ import { isConsumerNotFound } from '../../server/platform/nats/errors.ts';
 import { checkpointSubject, readCheckpoint } from '../read-side/checkpoints.ts';
 import { Lease, whileLeader } from '../jobs/lease.ts';
 import { SerialBatcher } from './serial-batcher.ts';
+import { DeliverySequence } from './delivery-sequence.ts';
 import { describeFailure, park } from './parked.ts';
 import { sleep } from '../../server/platform/sleep.ts';
 import type { KV } from '@nats-io/kv';
@@ -95,6 +96,11 @@ export class Projector {
     await this.#seatConsumer(from);
     const consumer = await broker.js.consumers.get(this.#stream, durableName(this.projection.name));
     const batcher = new SerialBatcher<Delivered>(this.#batchSize, (batch) => this.#flush(batch), this.deps.minFlushIntervalMs ?? 10);
+    // A delivery that never arrived ends this round before anything after it is queued: the
+    // next round re-seats the consumer at the checkpoint, which is still below the lost one.
+    const deliveries = new DeliverySequence();
+    let stopConsuming = () => undefined as void;
+    let astray: { expected: number; got: number; seq: number } | undefined;
     // Callback mode: every delivered message is decoded and queued at once (while the batch
     // before it is being written); the batcher flushes what has queued up after the current
     // turn of the event loop (single events when idle, full batches under load). The
@@ -102,9 +108,17 @@ export class Projector {
     // arrive, leaving a tail unflushed until redelivery.
     const messages = await consumer.consume({
       max_messages: this.#batchSize * 2,
-      callback: (m) => batcher.push(this.#decode(m)),
+      callback: (m) => {
+        if (astray) return;
+        const expected = deliveries.expected;
+        if (deliveries.accept(m.info.deliverySequence)) return batcher.push(this.#decode(m));
+        astray = { expected, got: m.info.deliverySequence, seq: m.seq };
+        stopConsuming();
+      },
     });
-    batcher.onFailure = () => void messages.stop();
+    stopConsuming = () => void messages.stop();
+    if (astray) stopConsuming();
+    batcher.onFailure = stopConsuming;
     const onAbort = () => void messages.stop();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort(); // stopped while the consumer was being set up
@@ -117,6 +131,13 @@ export class Projector {
     }
     // A failed batch was not acked: the next round re-seats the consumer at the checkpoint.
     if (batcher.failure !== undefined) throw batcher.failure;
+    if (astray) {
+      log.warn(
+        { delivery_expected: astray.expected, delivery_got: astray.got, stream_seq: astray.seq },
+        'a delivery did not arrive (consumer leader change, or another puller); projecting again from the checkpoint',
+      );
+      return;
+    }
     if (!signal.aborted) await sleep(250, signal); // consumption ended by itself: start over shortly
   }
 
