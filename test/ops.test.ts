@@ -361,5 +361,5 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     } finally {
       await db.close();
     }
-  });
+  }, 120_000); // a dozen runs of the ops CLI, each a Node process of its own
 });

@@ -14,9 +14,10 @@ export interface RestCall<Context = unknown> {
  * handler for every request, which re-indexes every procedure (and, outside
  * NODE_ENV=production, regenerates the whole OpenAPI document): about 10 ms per call here.
  * This adapter keeps its request shape: a Request whose `body` is the parsed JSON (or throws
- * PARSE_ERROR) and whose `url` has the endpoint stripped.
+ * PARSE_ERROR) and whose `url` has the endpoint stripped. `refuseBody` checks the body's text
+ * before it is parsed: an error it returns fails the call with BAD_REQUEST, the error its cause.
  */
-export function createRestBridge(router: AnyRouter) {
+export function createRestBridge(router: AnyRouter, refuseBody?: (text: string) => Error | undefined) {
   const calls = new WeakMap<object, RestCall<unknown>>();
   // Its option types are written for Node's IncomingMessage; the request here is a fetch
   // Request, which the handler supports at run time (it checks `instanceof Request`).
@@ -35,12 +36,14 @@ export function createRestBridge(router: AnyRouter) {
 
   /** Answers `raw` (the path below `endpoint`) as the REST twin would. */
   return async function handle<Context>(raw: Request, subPathAndQuery: string, bodyText: () => Promise<string>, call: RestCall<Context>): Promise<Response> {
-    let body: { ok: true; value: unknown } | { ok: false; cause: unknown } = { ok: true, value: undefined };
+    let body: { ok: true; value: unknown } | { ok: false; error: TRPCError } = { ok: true, value: undefined };
     let headers = raw.headers;
     const contentType = raw.headers.get('content-type') ?? '';
     if (raw.method !== 'GET' && raw.method !== 'HEAD' && raw.method !== 'DELETE') {
       const text = await bodyText();
-      if (text === '' && contentType === '') {
+      const refused = refuseBody?.(text);
+      if (refused) body = { ok: false, error: new TRPCError({ code: 'BAD_REQUEST', message: refused.message, cause: refused }) };
+      else if (text === '' && contentType === '') {
         // A POST with nothing to say (rotate-key): an empty JSON object, not a 415.
         headers = new Headers(raw.headers);
         headers.set('content-type', 'application/json');
@@ -49,7 +52,7 @@ export function createRestBridge(router: AnyRouter) {
         try {
           body = { ok: true, value: JSON.parse(text) };
         } catch (cause) {
-          body = { ok: false, cause };
+          body = { ok: false, error: new TRPCError({ code: 'PARSE_ERROR', message: 'Failed to parse request body', cause }) };
         }
       }
     }
@@ -58,7 +61,7 @@ export function createRestBridge(router: AnyRouter) {
         if (prop === 'url') return `http://localhost${subPathAndQuery}`;
         if (prop === 'headers') return headers;
         if (prop === 'body') {
-          if (!body.ok) throw new TRPCError({ code: 'PARSE_ERROR', message: 'Failed to parse request body', cause: body.cause });
+          if (!body.ok) throw body.error;
           return body.value;
         }
         return Reflect.get(target, prop, target) as unknown;

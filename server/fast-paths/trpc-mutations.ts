@@ -18,6 +18,8 @@ export interface MutationHandlerOptions<TContext> {
   onError?: (opts: { error: TRPCError; path: string | undefined; ctx: TContext; type: 'mutation' }) => void;
   /** Extra response headers for a response with these errors (as tRPC's `responseMeta`). */
   responseHeaders?: (errors: TRPCError[]) => Record<string, string> | undefined;
+  /** Checks the body's text before it is parsed: an error refuses every call (BAD_REQUEST, the error as its cause). */
+  refuseBody?: (text: string) => Error | undefined;
 }
 
 type CallResult = [error: TRPCError, data: undefined] | [error: undefined, data: unknown];
@@ -64,6 +66,8 @@ export function trpcMutations<TContext>(opts: MutationHandlerOptions<TContext>):
       (inputs ??= (async () => {
         try {
           const body = await c.req.text();
+          const refused = opts.refuseBody?.(body);
+          if (refused) throw new TRPCError({ code: 'BAD_REQUEST', message: refused.message, cause: refused });
           const raw: unknown = body ? JSON.parse(body) : undefined;
           const acc = Object.create(null) as Record<number, unknown>;
           if (raw !== undefined) {

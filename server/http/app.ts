@@ -17,6 +17,7 @@ import { bearer, constantTimeEqual } from '../platform/credentials.ts';
 import { MayflyError } from '../platform/errors.ts';
 import { databaseCounter, memoryCounter } from './middleware/rate-counters.ts';
 import { addressRateLimit, appRateLimit } from './middleware/rate-limit.ts';
+import { RefusalPacer, refusalPacing } from './middleware/refusal-pacing.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { openAdmission, registeredAdmission, tenantGate, type TenantAdmission } from './middleware/tenant-gate.ts';
 import { REST_PREFIX, restMethods, restRoutes, TRPC_PREFIX, trpcMethods } from './procedures.ts';
@@ -55,6 +56,10 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
 
   app.use(requestId({ headerName: 'X-Request-ID' }));
+  // Outside the access log: a held refusal is logged with the time it took to decide.
+  if (config.REFUSAL_DELAY_MS > 0) {
+    app.use(refusalPacing({ pacer: new RefusalPacer(config.REFUSAL_DELAY_MS), procedures, trustedProxies: proxies, onHeld: () => metrics.refusalsHeld.inc() }));
+  }
   app.use(requestLog({ log, metrics, procedures, tenantLabel: (t) => services.tenants.metricsLabel(t) }));
   app.use(secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
   if (config.CORS_ORIGINS.length > 0) {

@@ -1,5 +1,7 @@
 import { getRuntimeKey } from 'hono/adapter';
 import type { Hono } from 'hono';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UnreadBodyDrain } from './unread-body-drain.ts';
 
 /** A listening HTTP server. */
 export interface Listener {
@@ -64,7 +66,10 @@ export async function listen(port: number, hostname: string): Promise<BoundPort>
     return { port: server.addr.port, attach, close: () => server.shutdown() };
   }
   const { createAdaptorServer } = await import('@hono/node-server');
-  const server = createAdaptorServer({ fetch: (req: Request, env: unknown) => handler(req, env) });
+  // Bodies answered unread are drained at a bounded rate (UnreadBodyDrain), not by the adapter.
+  const server = createAdaptorServer({ fetch: (req: Request, env: unknown) => handler(req, env), autoCleanupIncoming: false });
+  const drain = new UnreadBodyDrain();
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => drain.watch(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') reject(new PortUnavailable(port, hostname, 'in use'));

@@ -88,6 +88,8 @@ export const ConfigSchema = z
       .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
     READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
     SSE_MAX_PER_APP: z.coerce.number().int().positive().default(20),
+    // How long a refusal is held once its client address has spent its burst of them; 0: never.
+    REFUSAL_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1_000),
     METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     TRUSTED_PROXIES: z
       .string()

@@ -39,6 +39,11 @@ export function createMetrics() {
       labelNames: ['tenant', 'procedure', 'status'] as const,
       registers: [registry],
     }),
+    refusalsHeld: new Counter({
+      name: 'mayfly_http_refusals_held_total',
+      help: 'Refusals answered late because their client address kept being refused (REFUSAL_DELAY_MS)',
+      registers: [registry],
+    }),
     procedureCalls: new Counter({
       name: 'mayfly_procedure_calls_total',
       help: 'Calls of apps’ procedures by kind (query: a read, mutation: a write, subscription), tRPC and REST alike',

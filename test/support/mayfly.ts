@@ -15,6 +15,8 @@ export async function startTestMayfly(
     SECRET_KEY: 'test-secret-key-of-at-least-32-characters',
     // Suites send far more than the production defaults allow; the rate-limit suite sets its own.
     RATE_LIMITS: JSON.stringify({ '*': '1000000/min', health: '1000000/min', 'bots.execute': '1000000/min' }),
+    // Suites that send many bad requests on purpose are not held up; the pacing's own tests turn it on.
+    REFUSAL_DELAY_MS: '0',
     ...env,
   });
   // Under the log audit a service logs everything (debug) into the audit's file.

@@ -24,7 +24,7 @@ export interface MayflyProcess {
 export async function spawnMayfly(env: Record<string, string>, command = ['node', '--import', 'tsx', 'server/main.ts']): Promise<MayflyProcess> {
   const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', REFUSAL_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, signalled as a whole like a terminal does: npm does not pass
     // a SIGTERM sent to it alone on to the service.

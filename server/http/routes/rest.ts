@@ -5,6 +5,7 @@ import type { Context } from '../../trpc/context.ts';
 import { describeError, errorResponse, type DescribedError } from '../errors.ts';
 import { matchRoute, REST_PREFIX, type RestRoute } from '../procedures.ts';
 import { keepDeclaredCoercion } from './declared-coercion.ts';
+import { deepBodyRefusal } from '../../platform/values.ts';
 
 /** Errors the REST bridge answers without calling a procedure (unknown route, content type). */
 function bridgeRefusal(status: number): DescribedError {
@@ -23,7 +24,7 @@ function bridgeRefusal(status: number): DescribedError {
 export function restHandler(router: AnyTRPCRouter, routes: RestRoute[], context: (c: HonoContext) => Context): Handler {
   keepDeclaredCoercion(router);
   let bridge: ReturnType<typeof createRestBridge> | undefined;
-  const load = async () => (bridge ??= (await import('../../fast-paths/rest-bridge.ts')).createRestBridge(router));
+  const load = async () => (bridge ??= (await import('../../fast-paths/rest-bridge.ts')).createRestBridge(router, deepBodyRefusal));
   // Loaded ahead of the first REST call; a load that fails here (a process stopping while it
   // loads) is tried again by that call, and must not end the process as an unhandled rejection.
   setTimeout(() => void load().catch(() => undefined), 0).unref?.();

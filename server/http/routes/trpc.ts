@@ -3,6 +3,7 @@ import { trpcServer } from '@hono/trpc-server';
 import type { AnyTRPCRouter, TRPCError } from '@trpc/server';
 import { trpcMutations } from '../../fast-paths/trpc-mutations.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { deepBodyRefusal } from '../../platform/values.ts';
 import type { Context } from '../../trpc/context.ts';
 import { describeError, noteError } from '../errors.ts';
 import { MAX_BATCH_SIZE, TRPC_PREFIX } from '../procedures.ts';
@@ -31,7 +32,7 @@ export function trpcHandlers(router: AnyTRPCRouter, context: (c: HonoContext) =>
     return retry === undefined ? undefined : { 'Retry-After': String(retry) };
   };
   return [
-    trpcMutations({ router, endpoint: TRPC_PREFIX, createContext: context, onError, responseHeaders: retryAfter }),
+    trpcMutations({ router, endpoint: TRPC_PREFIX, createContext: context, onError, responseHeaders: retryAfter, refuseBody: deepBodyRefusal }),
     trpcServer({
       router,
       endpoint: TRPC_PREFIX,
