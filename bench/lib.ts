@@ -36,3 +36,28 @@ export async function loadLoop(concurrency: number, signal: AbortSignal, fn: () 
   );
   return latencies.sort((a, b) => a - b);
 }
+
+/**
+ * Calls `fn` at `rate` per second, evenly spaced, until `signal` aborts, whether or not the
+ * calls before have answered (at most `maxInFlight` at once), recording each call's latency
+ * in ms from the moment it was due: a stall is charged to every call it delayed, not hidden
+ * by the loop waiting for it (coordinated omission).
+ */
+export async function pacedLoop(rate: number, signal: AbortSignal, fn: () => Promise<void>, maxInFlight = 256): Promise<number[]> {
+  const latencies: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  for (let i = 0; !signal.aborted; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    const call: Promise<void> = fn().then(() => {
+      latencies.push(performance.now() - due);
+      inFlight.delete(call);
+    });
+    inFlight.add(call);
+  }
+  await Promise.all(inFlight);
+  return latencies.sort((a, b) => a - b);
+}
