@@ -128,6 +128,49 @@ describe('three API instances and two consumer processes on one broker and datab
   }, 60_000);
 });
 
+describe('an API instance stopped with writes in flight (postgres)', () => {
+  const pg = DATABASES.find((d) => d.name === 'postgres')!;
+  it.skipIf(pg.skip)('answers or refuses each of them cleanly, and leaves no Idempotency-Key claimed: a retry elsewhere is answered at once', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'mayfly-stop-'));
+    const nats = await startNatsServer({ bin: NATS_BIN, storeDir: store });
+    await using database = await testDatabaseUrl('postgres');
+    const env = { NATS_URL: nats.url, DATABASE_URL: database.url };
+    const consumers = await startTestMayfly({ ...env, ROLE: 'consumers' });
+    const stopping = await startTestMayfly({ ...env, ROLE: 'api' });
+    const other = await startTestMayfly({ ...env, ROLE: 'api' });
+    const create = (m: typeof other, key: string) =>
+      Promise.resolve(m.app!.request('/api/v1/drafts', jsonRequest('POST', { content: key }, { 'X-App-ID': 'stop-app', 'Idempotency-Key': key })));
+    try {
+      // Forty writes in flight, each holding its key, when the instance is told to stop.
+      const keys = Array.from({ length: 40 }, (_, i) => `stop-${i}`);
+      const first = keys.map((key) => create(stopping, key));
+      await new Promise((r) => setTimeout(r, 5));
+      await stopping.stop();
+      const answers = await Promise.all(first.map((p) => p.then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: string } }))));
+      // Each was answered (201) or refused as a retry-able 503; none was cut off with another error.
+      expect(answers.map((a) => a.status).filter((s) => s !== 201 && s !== 503)).toEqual([]);
+      // After the stop a new request is refused, not taken up half way.
+      expect((await create(stopping, 'stop-late')).status).toBe(503);
+      // The retries on the other instance are answered at once: an answered write with its
+      // first id, a refused one written now. None waits on a claim the stopped instance left.
+      const started = Date.now();
+      const retries = await Promise.all(keys.map(async (key) => {
+        const res = await create(other, key);
+        return { status: res.status, body: (await res.json()) as { id?: string } };
+      }));
+      expect(retries.map((r) => r.status)).toEqual(keys.map(() => 201));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      answers.forEach((a, i) => {
+        if (a.status === 201) expect(retries[i]!.body.id).toBe(a.body.id);
+      });
+    } finally {
+      for (const m of [stopping, other, consumers]) await m.stop().catch(() => undefined);
+      await nats.stop();
+      rmSync(store, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('PostgreSQL down for a while under load (a private cluster)', () => {
   it.skipIf(!canRunPrivatePostgres)('keeps taking writes into the broker, answers reads 503, and projects everything once it is back', async () => {
     await using pgServer = await startPrivatePostgres();

@@ -11,6 +11,7 @@ import { allowedMethods } from './middleware/allowed-methods.ts';
 import { apiCalls } from './middleware/api-calls.ts';
 import { bodyLimit } from './middleware/body-limit.ts';
 import { idempotency } from './middleware/idempotency.ts';
+import type { InFlightRequests } from './middleware/in-flight.ts';
 import { liveSubscriptions } from './middleware/live-subscriptions.ts';
 import { trustedProxies } from './middleware/client-address.ts';
 import { bearer, constantTimeEqual } from '../platform/credentials.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Who may call the API; by default what `TENANCY` says. */
   admission?: TenantAdmission;
+  /** Counts the requests being handled, for a stop that waits for them. */
+  inFlight?: InFlightRequests;
 }
 
 /** The HTTP edge: what every request goes through, then health, metrics, docs, tRPC at /trpc and its REST twin at /api/v1. */
@@ -56,6 +59,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono();
 
   app.use(requestId({ headerName: 'X-Request-ID' }));
+  if (deps.inFlight) app.use(deps.inFlight.middleware());
   // Outside the access log: a held refusal is logged with the time it took to decide.
   if (config.REFUSAL_DELAY_MS > 0) {
     app.use(refusalPacing({ pacer: new RefusalPacer(config.REFUSAL_DELAY_MS), procedures, trustedProxies: proxies, onHeld: () => metrics.refusalsHeld.inc() }));

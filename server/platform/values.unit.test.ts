@@ -25,11 +25,17 @@ describe('textNestsDeeper', () => {
 
   it('reads a hundred thousand nested brackets in well under the time JSON.parse takes', () => {
     const deep = `{"context":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    const started = performance.now();
-    for (let i = 0; i < 10; i++) expect(textNestsDeeper(deep, 2 * MAX_DEPTH)).toBe(true);
-    const scan = (performance.now() - started) / 10;
-    const parseStarted = performance.now();
-    JSON.parse(deep);
-    expect(scan).toBeLessThan(performance.now() - parseStarted);
+    // The fastest of five runs each: a pause of the machine only ever adds to a run's time.
+    const fastest = (run: () => void) =>
+      Math.min(
+        ...Array.from({ length: 5 }, () => {
+          const started = performance.now();
+          run();
+          return performance.now() - started;
+        }),
+      );
+    const scan = fastest(() => expect(textNestsDeeper(deep, 2 * MAX_DEPTH)).toBe(true));
+    const parse = fastest(() => void JSON.parse(deep));
+    expect(scan).toBeLessThan(parse);
   });
 });

@@ -8,6 +8,7 @@ import { Reconciler } from '../../consumers/reconciler/reconciler.ts';
 import { TenantRegistry } from '../../consumers/tenant-registry.ts';
 import { WorkerRunner } from '../../consumers/worker.ts';
 import { createApp } from '../http/app.ts';
+import { InFlightRequests } from '../http/middleware/in-flight.ts';
 import type { Config } from '../platform/config.ts';
 import type { Database } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
@@ -31,6 +32,9 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   return [x.value, y.value];
 }
 
+/** How long a stop waits for the requests being handled (a read waits for its projection up to 5 s by default). */
+export const IN_FLIGHT_GRACE_MS = 8_000;
+
 /** How long a leader's lease lasts without renewal (a crashed leader is replaced after this). */
 export const LEASE_TTL_MS = 10_000;
 
@@ -47,7 +51,10 @@ export interface Mayfly {
   reconciler: Reconciler | undefined;
   streams: Map<StreamName, StreamCapabilities>;
   natsServer: EmbeddedNats | undefined;
-  /** Stops projectors after their batch in flight, drains NATS, closes the database. */
+  /**
+   * Lets the requests being handled finish (new ones answer 503; at most {@link IN_FLIGHT_GRACE_MS}),
+   * stops projectors after their batch in flight, drains NATS, closes the database.
+   */
   stop(): Promise<void>;
 }
 
@@ -142,7 +149,13 @@ export async function startMayfly(config: Config, opts: StartOptions): Promise<M
         await Promise.all([...projectors, ...workers, ...jobs].map((part) => part.stop()));
       });
     }
-    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics });
+    const inFlight = new InFlightRequests();
+    const app = config.ROLE === 'consumers' ? undefined : createApp({ services, log, metrics, inFlight });
+    // The first step of a stop: requests being handled finish before anything they use closes.
+    cleanups.push(async () => {
+      const cut = await inFlight.settle(IN_FLIGHT_GRACE_MS);
+      if (cut > 0) log.warn({ requests: cut }, 'stopping with requests still being handled');
+    });
     return { config, db, broker, metrics, services, app, projectors, reconciler, streams, natsServer, stop: stopAll };
   } catch (err) {
     await stopAll();
