@@ -57,7 +57,8 @@ function startBadBotServer(): Promise<{ url: string; server: Server }> {
 // answers, slows from ~850 to ~30 requests a second; a refusal captures no stack (tRPC read it,
 // and with source maps the first one stalled the event loop ~100 ms); a body nested far too
 // deep is refused from its text before JSON.parse spends 10-20 ms on it.
-// HOSTILE_ONLY=body,junk,... limits the abuse to some kinds; HOSTILE_WINDOWS=6 shortens it;
+// HOSTILE_ONLY=body,junk,... limits the abuse to some kinds; HOSTILE_WINDOWS=6 shortens it (60: a
+// five-minute soak);
 // HOSTILE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the service and
 // HOSTILE_SERVER_LOG=<file> keeps what it printed.
 describe('a hostile app beside a steady neighbour', () => {
@@ -150,7 +151,7 @@ describe('a hostile app beside a steady neighbour', () => {
     });
   }
 
-  it('the neighbour sees no error and keeps its p99 within 2x; memory and /metrics stay bounded', { timeout: 180_000 }, async () => {
+  it('the neighbour sees no error and keeps its p99 within 2x; memory and /metrics stay bounded', { timeout: WINDOW_MS * WINDOWS + 120_000 }, async () => {
     const pid = mayfly.child.pid!;
     await neighbour(Date.now() + 3_000); // warm-up: JIT, pools, projections
 
@@ -219,7 +220,9 @@ describe('a hostile app beside a steady neighbour', () => {
     // heaps to the load, then drops of up to 300 MB when memory is given back; in 64 s a run may
     // see no drop at all (a CI run on Node 24: 513 MB to 691 MB in a straight line). So one
     // minute cannot tell growth from heap sizing; what is asserted is the bound: never more than
-    // the sawtooth's amplitude above where the attack began (the halves are printed above).
+    // the sawtooth's amplitude above where the attack began (the halves are printed above). A
+    // five-minute soak (HOSTILE_WINDOWS=60, Node 20) found no leak: 826 MB climbing to 888 MB in
+    // the first 100 s, then 518 MB, and 550-557 MB for the three and a half minutes after.
     expect(rssMax - rssBefore).toBeLessThan(300);
     expect(metricsAfter.length - metricsBefore.length).toBeLessThan(50);
     expect(mayfly.output()).not.toMatch(/"level":(50|60)|uncaught|unhandled/i);
