@@ -8,6 +8,7 @@ import { DATABASES, testDatabaseUrl } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
 import { ROOT } from './support/process.ts';
+import type { Mayfly } from '../server/runtime/start.ts';
 import { canRunPrivatePostgres, startPrivatePostgres } from './support/private-postgres.ts';
 
 const NATS_BIN = process.env.NATS_SERVER_BIN ?? 'nats-server';
@@ -61,113 +62,120 @@ describe.each(DATABASES)('faults, on $name', ({ name, skip }) => {
   }, 60_000);
 });
 
+/**
+ * A deployment of several processes: `consumers` consumer and `apis` API instances on one
+ * nats-server and one fresh PostgreSQL database; disposing of it stops them all.
+ */
+async function deployment(counts: { consumers: number; apis: number }) {
+  const store = mkdtempSync(join(tmpdir(), 'mayfly-multi-'));
+  const nats = await startNatsServer({ bin: NATS_BIN, storeDir: store });
+  const database = await testDatabaseUrl('postgres');
+  const env = { NATS_URL: nats.url, DATABASE_URL: database.url };
+  const start = async (role: string, n: number) => {
+    const started: Mayfly[] = [];
+    for (let i = 0; i < n; i++) started.push(await startTestMayfly({ ...env, ROLE: role }));
+    return started;
+  };
+  const consumers = await start('consumers', counts.consumers);
+  const apis = await start('api', counts.apis);
+  return {
+    consumers,
+    apis,
+    async [Symbol.asyncDispose]() {
+      for (const m of [...apis, ...consumers]) await m.stop().catch(() => undefined);
+      await nats.stop();
+      await database[Symbol.asyncDispose]();
+      rmSync(store, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('three API instances and two consumer processes on one broker and database (postgres)', () => {
   const pg = DATABASES.find((d) => d.name === 'postgres')!;
   it.skipIf(pg.skip)('serve a client round-robin with read-your-writes, and stopping one mid-load costs no acknowledged write', async () => {
-    const store = mkdtempSync(join(tmpdir(), 'mayfly-multi-'));
-    const nats = await startNatsServer({ bin: NATS_BIN, storeDir: store });
-    await using database = await testDatabaseUrl('postgres');
-    const env = { NATS_URL: nats.url, DATABASE_URL: database.url };
-    const consumers = [await startTestMayfly({ ...env, ROLE: 'consumers' }), await startTestMayfly({ ...env, ROLE: 'consumers' })];
-    const apis = [await startTestMayfly({ ...env, ROLE: 'api' }), await startTestMayfly({ ...env, ROLE: 'api' }), await startTestMayfly({ ...env, ROLE: 'api' })];
+    await using deployed = await deployment({ consumers: 2, apis: 3 });
+    const { apis } = deployed;
     const live = new Set([0, 1, 2]);
     const acked: string[] = [];
-    try {
-      let n = 0;
-      const next = () => {
-        const pool = [...live];
-        return pool[n++ % pool.length]!;
-      };
-      const stopAt = Date.now() + 3_000;
-      let keys = 0;
-      const client = async (c: number) => {
-        while (Date.now() < stopAt) {
-          // A write in flight when its instance stops may land without an answer: the client
-          // retries it with the same Idempotency-Key on a live instance until it is answered,
-          // so every row matches exactly one acknowledged write.
-          const key = `rr-${c}-${keys++}`;
-          let created: Response | undefined;
-          for (let attempt = 0; attempt < 20; attempt++) {
-            const w = next();
-            const res = await Promise.resolve(
-              apis[w]!.app!.request('/api/v1/drafts', jsonRequest('POST', { content: 'rr' }, { 'X-App-ID': 'rr-app', 'Idempotency-Key': key })),
-            ).catch(() => undefined);
-            if (res?.status === 201) {
-              created = res;
-              break;
-            }
-            expect(live.has(w), `status ${res?.status} from a live instance`).toBe(false);
+    let n = 0;
+    const next = () => {
+      const pool = [...live];
+      return pool[n++ % pool.length]!;
+    };
+    const stopAt = Date.now() + 3_000;
+    let keys = 0;
+    const client = async (c: number) => {
+      while (Date.now() < stopAt) {
+        // A write in flight when its instance stops may land without an answer: the client
+        // retries it with the same Idempotency-Key on a live instance until it is answered,
+        // so every row matches exactly one acknowledged write.
+        const key = `rr-${c}-${keys++}`;
+        let created: Response | undefined;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const w = next();
+          const res = await Promise.resolve(
+            apis[w]!.app!.request('/api/v1/drafts', jsonRequest('POST', { content: 'rr' }, { 'X-App-ID': 'rr-app', 'Idempotency-Key': key })),
+          ).catch(() => undefined);
+          if (res?.status === 201) {
+            created = res;
+            break;
           }
-          expect(created, `write ${key} never answered`).toBeDefined();
-          const { id } = (await created!.json()) as { id: string };
-          acked.push(id);
-          // Read it back at once from another instance.
-          const r = next();
-          const read = await apis[r]!.app!.request(`/api/v1/drafts/${id}`, { headers: { 'X-App-ID': 'rr-app' } });
-          if (live.has(r)) expect(read.status).toBe(200);
+          expect(live.has(w), `status ${res?.status} from a live instance`).toBe(false);
         }
-      };
-      const load = Promise.all([client(0), client(1), client(2)]);
-      await new Promise((r) => setTimeout(r, 1_000));
-      live.delete(1); // the load balancer drains it...
-      await apis[1]!.stop(); // ...and it stops
-      await load;
-      // A load, not a rate: on a shared machine three seconds gave 18 writes once (load average 7).
-      expect(acked.length).toBeGreaterThan(5);
-      const list = await apis[0]!.app!.request('/api/v1/drafts?limit=1', { headers: { 'X-App-ID': 'rr-app' } });
-      expect(list.status).toBe(200);
-      const rows = await apis[0]!.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'rr-app'");
-      expect(new Set(acked).size).toBe(acked.length); // a retried write answers with its first id
-      expect(rows).toHaveLength(acked.length);
-      expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
-    } finally {
-      for (const m of [...apis, ...consumers]) await m.stop().catch(() => undefined);
-      await nats.stop();
-      rmSync(store, { recursive: true, force: true });
-    }
+        expect(created, `write ${key} never answered`).toBeDefined();
+        const { id } = (await created!.json()) as { id: string };
+        acked.push(id);
+        // Read it back at once from another instance.
+        const r = next();
+        const read = await apis[r]!.app!.request(`/api/v1/drafts/${id}`, { headers: { 'X-App-ID': 'rr-app' } });
+        if (live.has(r)) expect(read.status).toBe(200);
+      }
+    };
+    const load = Promise.all([client(0), client(1), client(2)]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    live.delete(1); // the load balancer drains it...
+    await apis[1]!.stop(); // ...and it stops
+    await load;
+    // A load, not a rate: on a shared machine three seconds gave 18 writes once (load average 7).
+    expect(acked.length).toBeGreaterThan(5);
+    const list = await apis[0]!.app!.request('/api/v1/drafts?limit=1', { headers: { 'X-App-ID': 'rr-app' } });
+    expect(list.status).toBe(200);
+    const rows = await apis[0]!.db.query<{ id: string }>("SELECT id FROM drafts WHERE tenant = 'rr-app'");
+    expect(new Set(acked).size).toBe(acked.length); // a retried write answers with its first id
+    expect(rows).toHaveLength(acked.length);
+    expect(new Set(rows.map((r) => r.id))).toEqual(new Set(acked));
   }, 60_000);
 });
 
 describe('an API instance stopped with writes in flight (postgres)', () => {
   const pg = DATABASES.find((d) => d.name === 'postgres')!;
   it.skipIf(pg.skip)('answers or refuses each of them cleanly, and leaves no Idempotency-Key claimed: a retry elsewhere is answered at once', async () => {
-    const store = mkdtempSync(join(tmpdir(), 'mayfly-stop-'));
-    const nats = await startNatsServer({ bin: NATS_BIN, storeDir: store });
-    await using database = await testDatabaseUrl('postgres');
-    const env = { NATS_URL: nats.url, DATABASE_URL: database.url };
-    const consumers = await startTestMayfly({ ...env, ROLE: 'consumers' });
-    const stopping = await startTestMayfly({ ...env, ROLE: 'api' });
-    const other = await startTestMayfly({ ...env, ROLE: 'api' });
+    await using deployed = await deployment({ consumers: 1, apis: 2 });
+    const [stopping, other] = deployed.apis as [Mayfly, Mayfly];
     const create = (m: typeof other, key: string) =>
       Promise.resolve(m.app!.request('/api/v1/drafts', jsonRequest('POST', { content: key }, { 'X-App-ID': 'stop-app', 'Idempotency-Key': key })));
-    try {
-      // Forty writes in flight, each holding its key, when the instance is told to stop.
-      const keys = Array.from({ length: 40 }, (_, i) => `stop-${i}`);
-      const first = keys.map((key) => create(stopping, key));
-      await new Promise((r) => setTimeout(r, 5));
-      await stopping.stop();
-      const answers = await Promise.all(first.map((p) => p.then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: string } }))));
-      // Each was answered (201) or refused as a retry-able 503; none was cut off with another error.
-      expect(answers.map((a) => a.status).filter((s) => s !== 201 && s !== 503)).toEqual([]);
-      // After the stop a new request is refused, not taken up half way.
-      expect((await create(stopping, 'stop-late')).status).toBe(503);
-      // The retries on the other instance are answered at once: an answered write with its
-      // first id, a refused one written now. None waits on a claim the stopped instance left.
-      const started = Date.now();
-      const retries = await Promise.all(keys.map(async (key) => {
-        const res = await create(other, key);
-        return { status: res.status, body: (await res.json()) as { id?: string } };
-      }));
-      expect(retries.map((r) => r.status)).toEqual(keys.map(() => 201));
-      expect(Date.now() - started).toBeLessThan(5_000);
-      answers.forEach((a, i) => {
-        if (a.status === 201) expect(retries[i]!.body.id).toBe(a.body.id);
-      });
-    } finally {
-      for (const m of [stopping, other, consumers]) await m.stop().catch(() => undefined);
-      await nats.stop();
-      rmSync(store, { recursive: true, force: true });
-    }
+    // Forty writes in flight, each holding its key, when the instance is told to stop.
+    const keys = Array.from({ length: 40 }, (_, i) => `stop-${i}`);
+    const first = keys.map((key) => create(stopping, key));
+    await new Promise((r) => setTimeout(r, 5));
+    await stopping.stop();
+    const answers = await Promise.all(first.map((p) => p.then(async (res) => ({ status: res.status, body: (await res.json()) as { id?: string } }))));
+    // Each was answered (201) or refused as a retry-able 503; none was cut off with another error.
+    expect(answers.map((a) => a.status).filter((s) => s !== 201 && s !== 503)).toEqual([]);
+    // After the stop a new request is refused, not taken up half way.
+    expect((await create(stopping, 'stop-late')).status).toBe(503);
+    // The retries on the other instance are answered at once: an answered write with its
+    // first id, a refused one written now. None waits on a claim the stopped instance left.
+    const started = Date.now();
+    const retries = await Promise.all(keys.map(async (key) => {
+      const res = await create(other, key);
+      return { status: res.status, body: (await res.json()) as { id?: string } };
+    }));
+    expect(retries.map((r) => r.status)).toEqual(keys.map(() => 201));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    answers.forEach((a, i) => {
+      if (a.status === 201) expect(retries[i]!.body.id).toBe(a.body.id);
+    });
   }, 60_000);
 });
 
