@@ -43,22 +43,25 @@ export async function* readStream(broker: Broker, o: ReadOptions): AsyncGenerato
 
 async function* batches(consumer: Consumer, o: ReadOptions): AsyncGenerator<ReadBatch> {
   const messages = await consumer.consume({ max_messages: Math.min(10_000, o.batchSize * 2) });
-  const it = messages[Symbol.asyncIterator]();
-  let next: Promise<IteratorResult<JsMsg>> | undefined;
+  // Messages counted as pending can vanish before delivery (purged, expired): once nothing has
+  // come for a while, ask, and end the read when none are left. One timer for the whole read:
+  // a timer or a promise race per message costs more than the message (a replay reads millions).
+  let moved = performance.now();
+  const watchdog = setInterval(() => {
+    if (performance.now() - moved < IDLE_CHECK_MS) return;
+    moved = performance.now();
+    consumer.info().then(
+      (info) => info.num_pending === 0 && messages.stop(),
+      () => undefined, // asked again at the next check
+    );
+  }, IDLE_CHECK_MS / 4);
+  const stop = () => messages.stop(); // what is not applied is read again on resume
+  o.signal?.addEventListener('abort', stop, { once: true });
   let batch: JsMsg[] = [];
   try {
-    for (;;) {
-      if (o.signal?.aborted) return; // what is not applied is read again on resume
-      next ??= it.next();
-      const r = await withIdleTimeout(next);
-      if (r === 'idle') {
-        // Messages counted as pending can vanish before delivery (purged, expired): ask.
-        if ((await consumer.info()).num_pending === 0) break;
-        continue;
-      }
-      next = undefined;
-      if (r.done) break;
-      const m = r.value;
+    for await (const m of messages) {
+      if (o.signal?.aborted) return;
+      moved = performance.now();
       if (o.toSeq !== undefined && m.seq > o.toSeq) break;
       batch.push(m);
       const pending = m.info.pending;
@@ -69,18 +72,10 @@ async function* batches(consumer: Consumer, o: ReadOptions): AsyncGenerator<Read
         if (end || (o.stopWhenPendingBelow !== undefined && pending < o.stopWhenPendingBelow)) return;
       }
     }
-    if (batch.length > 0) yield { msgs: batch, pending: 0 };
+    if (batch.length > 0 && !o.signal?.aborted) yield { msgs: batch, pending: 0 };
   } finally {
+    clearInterval(watchdog);
+    o.signal?.removeEventListener('abort', stop);
     messages.stop();
-  }
-}
-
-async function withIdleTimeout<T>(p: Promise<T>): Promise<T | 'idle'> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), IDLE_CHECK_MS)));
-  try {
-    return await Promise.race([p, idle]);
-  } finally {
-    clearTimeout(timer);
   }
 }

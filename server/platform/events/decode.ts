@@ -48,7 +48,9 @@ export function decodeEvent(data: Uint8Array): AnyEvent | undefined {
  * expired, or (undefined) nothing it can read. The one place a message becomes an event.
  */
 export function decodeDelivery(m: StreamMessage): Delivery | undefined {
-  if (m.headers?.get(MARKER_REASON_HEADER)) return { seq: m.seq, subject: m.subject, expired: true };
+  // A marker has no body, and every event has one: an event's headers are never decoded (a
+  // replay reads millions of messages, and decoding their headers costs as much as the JSON).
+  if (m.data.length === 0 && m.headers?.get(MARKER_REASON_HEADER)) return { seq: m.seq, subject: m.subject, expired: true };
   const event = decodeEvent(m.data);
   return event ? { seq: m.seq, subject: m.subject, event } : undefined;
 }
