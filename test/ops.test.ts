@@ -112,7 +112,7 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     expect((await rest('/admin/streams')).status).toBe(401);
     // A projection 3 messages behind, seen a minute later: lag in messages and in the age of the oldest.
     const last = (await m.broker.jsm.streams.info('DRAFTS')).state.last_seq;
-    const behind: Queryable = { query: async <R,>() => [{ projection: 'drafts', stream: 'DRAFTS', last_seq: last - 3 }] as R[], command: async () => 0, exec: async () => undefined };
+    const behind: Queryable = { query: async <R,>() => [{ projection: 'drafts', stream: 'DRAFTS', last_seq: last - 3 }] as R[], command: async () => 0, exec: async () => undefined, copyFrom: async () => undefined };
     const later = await describeConsumers({ broker: m.broker, db: behind, projections: catalog.projections, now: new Date(Date.now() + 60_000) });
     const lagging = later.find((c) => c.projection === 'drafts')!;
     expect(lagging).toMatchObject({ checkpoint: last - 3, lag_messages: 3 });

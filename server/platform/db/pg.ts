@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import type { Database, Queryable } from './database.ts';
+import { from as copyFromStdin } from 'pg-copy-streams';
+import { copyStatement, copyText, type Database, type Queryable } from './database.ts';
 import { unavailable } from '../errors.ts';
 
 const INT8 = 20;
@@ -47,6 +50,17 @@ export async function openPg(url: string, max = 10): Promise<Database> {
     },
     async exec(sql: string) {
       await q.query(sql);
+    },
+    async copyFrom(table, columns, rows) {
+      // The pool lends a client for the COPY; a transaction's client is its own.
+      const client = q instanceof pg.Pool ? await q.connect() : q;
+      try {
+        await pipeline(Readable.from([copyText(rows)]), client.query(copyFromStdin(copyStatement(table, columns, 'STDIN'))));
+      } catch (err) {
+        throw unavailableOr(err);
+      } finally {
+        if (client !== q) client.release();
+      }
     },
   });
   return {

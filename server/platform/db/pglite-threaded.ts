@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { unavailable } from '../errors.ts';
-import type { Database, Queryable } from './database.ts';
+import { copyStatement, copyText, PGLITE_COPY_SOURCE, type Database, type Queryable } from './database.ts';
 import type { WireError, WorkerOptions, WorkerReply, WorkerRequest } from './pglite-worker.ts';
 
 /**
@@ -107,6 +107,7 @@ export async function openPgliteWorker(dataDir: string | undefined, opts: { temp
     query: <R>(sql: string, params?: unknown[]) => call<R[]>({ op: 'query', sql, params, tx }),
     command: (sql: string, params?: unknown[]) => call<number>({ op: 'command', sql, params, tx }),
     exec: (sql: string) => call<void>({ op: 'exec', sql, tx }),
+    copyFrom: (table, columns, rows) => call<void>({ op: 'copy', sql: copyStatement(table, columns, PGLITE_COPY_SOURCE), data: copyText(rows), tx }),
   });
 
   /**

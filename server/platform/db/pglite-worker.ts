@@ -3,16 +3,20 @@
 // It answers requests from its parent over the worker port, one message each way per statement.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { createPglite } from './pglite.ts';
+import { copyInto, createPglite } from './pglite.ts';
 
 /** What the parent asks. `tx` names an open transaction (one `begin`, then its statements, then `commit` or `rollback`). */
 export type WorkerRequest = Statement | TransactionEnd | { op: 'begin'; tx: number } | { id: number; op: 'close' };
-/** One statement, in an open transaction when `tx` is set (`exec` takes no parameters). */
+/**
+ * One statement, in an open transaction when `tx` is set (`exec` takes no parameters). `copy`
+ * runs a `COPY ... FROM '/dev/blob'` with `data`, rows in COPY's text format.
+ */
 export interface Statement {
   id: number;
-  op: 'query' | 'command' | 'exec';
+  op: 'query' | 'command' | 'exec' | 'copy';
   sql: string;
   params?: unknown[];
+  data?: string;
   tx?: number;
 }
 export interface TransactionEnd {
@@ -105,6 +109,9 @@ async function answer(req: Statement, q: PGlite | Transaction): Promise<void> {
     if (req.op === 'exec') {
       await q.exec(req.sql);
       reply({ id: req.id, ok: true, value: undefined });
+    } else if (req.op === 'copy') {
+      await copyInto(q, req.sql, req.data ?? '');
+      reply({ id: req.id, ok: true, value: undefined });
     } else {
       const res = await q.query(req.sql, req.params);
       reply({ id: req.id, ok: true, value: req.op === 'query' ? res.rows : (res.affectedRows ?? 0) });
@@ -127,6 +134,7 @@ function serve(pg: PGlite): void {
       case 'query':
       case 'command':
       case 'exec':
+      case 'copy':
       case 'commit':
       case 'rollback': {
         if (req.tx === undefined) return void answer(req as Statement, pg);

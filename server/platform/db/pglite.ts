@@ -3,7 +3,7 @@ import { cp } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Database, Queryable } from './database.ts';
+import { copyStatement, copyText, PGLITE_COPY_SOURCE, type Database, type Queryable } from './database.ts';
 
 // Sequences and counters are int8; they stay far below 2^53, so plain numbers are exact.
 const parsers = { [types.INT8]: (v: string) => Number(v) };
@@ -58,6 +58,11 @@ async function seedFromTemplate(dataDir: string, template: string | undefined): 
   renameSync(tmp, dataDir);
 }
 
+/** Runs `COPY ... FROM '/dev/blob'` with `data`, rows in COPY's text format. */
+export async function copyInto(q: Pick<PGlite, 'query'>, copySql: string, data: string): Promise<void> {
+  await q.query(copySql, [], { blob: new Blob([data]) });
+}
+
 /** Boots PGlite in this thread: in memory without `dataDir`, else in `dataDir` (a new one copied from `template`, by default the installation's). */
 export async function createPglite(dataDir: string | undefined, opts: { template?: string } = {}): Promise<PGlite> {
   if (dataDir) {
@@ -80,6 +85,9 @@ export async function openPglite(dataDir: string | undefined, opts: { template?:
     },
     async exec(sql: string) {
       await q.exec(sql);
+    },
+    async copyFrom(table, columns, rows) {
+      await copyInto(q, copyStatement(table, columns, PGLITE_COPY_SOURCE), copyText(rows));
     },
   });
   return {
