@@ -18,6 +18,7 @@ import type { EmbeddedNats } from '../server/platform/nats/embedded-server.ts';
 import type { Mayfly } from '../server/runtime/start.ts';
 import { dryRunReplay } from '../ops/replay/dry-run.ts';
 import { abandonReplay, replayProjection, type ReplayOptions } from '../ops/replay/replay.ts';
+import { hasKeys, shadowSchema } from '../ops/replay/shadow.ts';
 import { DATABASES, testDatabaseUrl, type TestDatabase } from './support/databases.ts';
 import { jsonRequest, startTestMayfly } from './support/mayfly.ts';
 import { startTestNats } from './support/nats.ts';
@@ -205,6 +206,8 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     const [run] = await m.db.query<{ status: string; events: number }>('SELECT status, events FROM replay_runs WHERE id = $1', [first.run]);
     expect(run?.status).toBe('running');
     expect(await rows(m.db)).toEqual(expected); // the live table is untouched until the swap
+    // Loaded in bulk: the shadow takes its keys only once the stream is read.
+    expect(await hasKeys(m.db, shadowSchema(first.run), 'drafts')).toBe(false);
     await expect(replay({ fromSeq: 5 })).rejects.toThrow(/unfinished replay/);
     const dry = await dryRunReplay({ db: m.db, broker: m.broker, now: () => new Date() }, { projection: projection('drafts') });
     expect(dry).toMatchObject({ resumes_run: first.run, live_rows: expected.length });
@@ -217,6 +220,33 @@ describe.each(DATABASES)('ops on $name', ({ name, skip }) => {
     const third = await replay({ batchSize: 10, signal: stop2.signal, onProgress: () => stop2.abort() });
     expect((await abandonReplay(m.db, 'drafts'))?.id).toBe(third.run);
     expect(await m.db.query("SELECT 1 FROM information_schema.schemata WHERE schema_name = $1", [`mayfly_replay_${third.run}`])).toEqual([]);
+  });
+
+  it.skipIf(skip)('resumes a replay stopped while its keys were built, with what was written and deleted since', async () => {
+    const app = `ops.keys.${name}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push(await createDraft(app, `k${i}`));
+    await settled();
+    const stop = new AbortController();
+    const stages: string[] = [];
+    const first = await replay({
+      signal: stop.signal,
+      onProgress: (p) => {
+        stages.push(p.stage);
+        if (p.stage === 'indexing') stop.abort();
+      },
+    });
+    expect(first.status).toBe('interrupted');
+    expect(stages.at(-1)).toBe('indexing');
+    expect(await hasKeys(m.db, shadowSchema(first.run), 'drafts')).toBe(true);
+    // Meanwhile: three of its drafts deleted, five more written.
+    for (const id of ids.slice(0, 3)) expect((await rest(`/drafts/${id}`, { method: 'DELETE', headers: { 'X-App-ID': app } })).status).toBe(200);
+    for (let i = 0; i < 5; i++) await createDraft(app, `after ${i}`);
+    await settled();
+    const expected = await rows(m.db);
+    const second = await replay({});
+    expect(second).toMatchObject({ run: first.run, status: 'finished', resumed: true });
+    expect(await rows(m.db)).toEqual(expected);
   });
 
   it.skipIf(skip || name !== 'postgres')('resumes after its process is killed', async () => {

@@ -21,6 +21,31 @@ export interface Projection {
    */
   table?: string;
   apply(tx: Queryable, batch: readonly Delivery[], now: Date): Promise<void>;
+  /**
+   * Set, a replay loads the table in bulk: into a copy with no keys or indexes yet, where rows
+   * are appended rather than upserted (maintaining a primary key on random ids row by row is
+   * most of what a rebuild costs), keys built once at the end.
+   */
+  bulk?: BulkLoad;
+}
+
+/**
+ * A bulk load into `table` with no keys: `begin` once, `append` each batch in stream order (in
+ * the transaction that records the load's progress, with the side effects `apply` has), then
+ * `settle`, after which the table holds exactly what `apply` would have made of the same
+ * batches and can take its keys. Every call runs with the copy's schema leading the search path.
+ */
+export interface BulkLoad {
+  /** Creates what the load keeps beside the table until it settles. */
+  begin(tx: Queryable): Promise<void>;
+  append(tx: Queryable, batch: readonly Delivery[], now: Date): Promise<void>;
+  /**
+   * Deletes the rows of items that went since they were appended (a load that stops half way
+   * keeps no copy of a deleted item; the reconciler does the same for one that died).
+   */
+  prune(tx: Queryable): Promise<number>;
+  /** Leaves each item's latest row, none for an item that went after it, and drops what `begin` made. */
+  settle(tx: Queryable): Promise<void>;
 }
 
 /** The events of a batch (markers left out), for projections that only add events up. */

@@ -4,7 +4,7 @@ import { forgetResponses } from '../../server/platform/db/idempotency.ts';
 import type { Delivery } from '../../server/platform/events/decode.ts';
 import { itemOf } from '../../server/platform/events/ids.ts';
 import { enqueuePurges, type Purge } from '../reconciler/expiring-table.ts';
-import type { Projection } from './projection.ts';
+import type { BulkLoad, Projection } from './projection.ts';
 
 /** The key of an item: one row of a row projection. */
 export interface RowKey {
@@ -103,6 +103,9 @@ export function rowProjection<E extends AnyEvent, Row extends BaseRow>(spec: Row
   const deleteSql =
     `DELETE FROM ${spec.table} t USING unnest($1::text[], $2::uuid[], $3::bigint[]) AS x(tenant, id, seq) ` +
     'WHERE t.tenant = x.tenant AND t.id = x.id AND t.last_seq <= x.seq';
+  // A bulk load (a replay's shadow table, no keys yet): rows appended as they come, with COPY,
+  // and the items that went, in a table beside it, until `settle`.
+  const goneTable = goneTableOf(spec.table);
   const selectSql = `SELECT ${columns.join(', ')} FROM ${spec.table} t WHERE (t.tenant, t.id) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))`;
   const stream = STREAMS[spec.stream].name;
 
@@ -149,24 +152,71 @@ export function rowProjection<E extends AnyEvent, Row extends BaseRow>(spec: Row
     return new Map(rows.map((r) => [keyString(r as unknown as RowKey), fromDatabase(r, spec.columns) as Row]));
   }
 
+  /** What every batch does beside writing rows: purges queued; for items gone, responses forgotten and `onGone`. */
+  async function afterWrite(tx: Queryable, p: RowPlan<Row>): Promise<void> {
+    if (p.gone.length > 0) {
+      // No stored idempotent response may show what has gone.
+      await forgetResponses(tx, p.gone.map((g) => itemOf(spec.subject(g.tenant, g.id))));
+      await spec.onGone?.(tx, p.gone.map(({ tenant, id }) => ({ tenant, id })));
+    }
+    await enqueuePurges(tx, stream, p.purges);
+  }
+
+  const bulk: BulkLoad | undefined = spec.readsStoredRows
+    ? undefined // `evolve` needs the stored row: only the keyed table has it
+    : {
+        async begin(tx) {
+          await tx.query(`CREATE TABLE ${goneTable} (tenant text NOT NULL, id uuid NOT NULL, seq bigint NOT NULL)`);
+        },
+        async append(tx, batch, now) {
+          const p = plan(batch, now);
+          if (p.keep.length > 0) await tx.copyFrom(spec.table, columns, p.keep.map((r) => columns.map((c, i) => toDatabase(r[c], types[i]!))));
+          if (p.gone.length > 0) await tx.copyFrom(goneTable, ['tenant', 'id', 'seq'], p.gone.map((g) => [g.tenant, g.id, g.seq]));
+          await afterWrite(tx, p);
+        },
+        prune: (tx) => pruneGone(tx, spec.table, goneTable),
+        async settle(tx) {
+          await pruneGone(tx, spec.table, goneTable);
+          await tx.query(
+            `DELETE FROM ${spec.table} t USING (SELECT tenant, id, max(last_seq) AS seq FROM ${spec.table} GROUP BY tenant, id HAVING count(*) > 1) l ` +
+              'WHERE t.tenant = l.tenant AND t.id = l.id AND t.last_seq < l.seq',
+          );
+          await tx.query(`DROP TABLE ${goneTable}`);
+        },
+      };
+
   return {
     name: spec.name,
     stream: spec.stream,
     table: spec.table,
     spec,
     plan,
+    ...(bulk ? { bulk } : {}),
     async apply(tx, batch, now) {
       const p = plan(batch, now, spec.readsStoredRows ? await storedRows(tx, batch) : undefined);
       if (p.keep.length > 0) await tx.query(upsertSql, columns.map((c, i) => p.keep.map((r) => toDatabase(r[c], types[i]!))));
-      if (p.gone.length > 0) {
-        await tx.query(deleteSql, [p.gone.map((g) => g.tenant), p.gone.map((g) => g.id), p.gone.map((g) => g.seq)]);
-        // No stored idempotent response may show what has gone.
-        await forgetResponses(tx, p.gone.map((g) => itemOf(spec.subject(g.tenant, g.id))));
-        await spec.onGone?.(tx, p.gone.map(({ tenant, id }) => ({ tenant, id })));
-      }
-      await enqueuePurges(tx, stream, p.purges);
+      if (p.gone.length > 0) await tx.query(deleteSql, [p.gone.map((g) => g.tenant), p.gone.map((g) => g.id), p.gone.map((g) => g.seq)]);
+      await afterWrite(tx, p);
     },
   };
+}
+
+/** The table beside a bulk-loaded `table` that holds the items gone while it loads (key and sequence, no content). */
+export const goneTableOf = (table: string) => `${table}__gone`;
+
+/**
+ * Deletes the rows of `table` (a bulk load's, unkeyed) that an item's going made stale: those at
+ * or below the sequence it went at. The entries applied are deleted with them (a row appended
+ * later is newer). Returns how many rows went. Names as SQL takes them (qualified or not).
+ */
+export async function pruneGone(q: Queryable, table: string, gone: string): Promise<number> {
+  const [row] = await q.query<{ n: number }>(
+    `WITH applied AS (DELETE FROM ${gone} RETURNING tenant, id, seq), ` +
+      `pruned AS (DELETE FROM ${table} t USING (SELECT tenant, id, max(seq) AS seq FROM applied GROUP BY tenant, id) g ` +
+      'WHERE t.tenant = g.tenant AND t.id = g.id AND t.last_seq <= g.seq RETURNING 1) ' +
+      'SELECT count(*)::int AS n FROM pruned',
+  );
+  return row?.n ?? 0;
 }
 
 /** A value as its UNNEST array takes it (JSON for jsonb; absent as NULL). */

@@ -7,6 +7,7 @@ import { isStreamNotFound } from '../../server/platform/nats/errors.ts';
 import { expireResponses, forgetResponses } from '../../server/platform/db/idempotency.ts';
 import { itemOf } from '../../server/platform/events/ids.ts';
 import { enqueuePurges, PLAIN_EXPIRING_TABLES, type ExpiringTable } from './expiring-table.ts';
+import { goneTableOf, pruneGone } from '../projection/row-projection.ts';
 import type { LeaderJob } from '../jobs/leader-job.ts';
 
 /** How many reconciler runs are kept: a day of them at the default 60 s interval. */
@@ -90,6 +91,7 @@ export class Reconciler {
       const at = `"${shadow.schema}"."${shadow.table}"`;
       report.rows.replay_shadows.expired += await db.command(`DELETE FROM ${at} WHERE expires_at <= $1`, [started.toISOString()]);
       if (firstSeq !== undefined && shadow.lastSeq) report.rows.replay_shadows.source_gone += await db.command(`DELETE FROM ${at} WHERE last_seq < $1`, [firstSeq]);
+      report.rows.replay_shadows.source_gone += await this.#pruneBulkLoad(shadow.schema, shadow.table);
     }
     // Parked events whose message has left its stream: nothing is left to retry.
     let parked = 0;
@@ -141,6 +143,22 @@ export class Reconciler {
        GROUP BY c.table_schema, c.table_name ORDER BY 1, 2`,
     );
     return rows.map((r) => ({ schema: r.table_schema, table: r.table_name, lastSeq: r.last_seq }));
+  }
+
+  /**
+   * A bulk load that died half way (see ops/replay) keeps the copies of items deleted after they
+   * were read until it settles: they go now, as the live rows did. Returns how many.
+   */
+  async #pruneBulkLoad(schema: string, table: string): Promise<number> {
+    const gone = `"${schema}"."${goneTableOf(table)}"`;
+    const [found] = await this.deps.db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [gone]);
+    if (!found?.t) return 0;
+    try {
+      return await pruneGone(this.deps.db, `"${schema}"."${table}"`, gone);
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return 0; // the load settled meanwhile (its table dropped)
+      throw err;
+    }
   }
 
   async #firstSeq(stream: string): Promise<number | undefined> {

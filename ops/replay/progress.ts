@@ -8,6 +8,9 @@ export interface ProgressView {
   done(): void;
 }
 
+/** The line saying the stream is read and the shadow table's keys and indexes are being built. */
+const indexing = (label: string, p: ReplayProgress) => `${label}: ${p.events} events applied; building the table's keys and indexes (seconds per million rows)\n`;
+
 /** How often plain (non-terminal) output prints a line. */
 const LINE_EVERY_MS = 2_000;
 
@@ -29,6 +32,11 @@ export function progressView(label: string, out: NodeJS.WriteStream = process.st
     let started = false;
     return {
       update(p) {
+        if (p.stage === 'indexing') {
+          if (started) bar.stop();
+          started = false;
+          return void out.write(indexing(label, p));
+        }
         const total = p.events + p.pending;
         if (!started) {
           bar.start(total, p.events, { rate: 0 });
@@ -45,6 +53,7 @@ export function progressView(label: string, out: NodeJS.WriteStream = process.st
   let last = -Infinity;
   return {
     update(p) {
+      if (p.stage === 'indexing') return void out.write(indexing(label, p));
       if (now() - last < LINE_EVERY_MS) return;
       last = now();
       const r = rate(p.applied);

@@ -1,15 +1,15 @@
 import { STREAMS, tenantToken } from '@mayfly/contracts';
 import { announceCheckpointReset, checkpointSubject } from '../../consumers/read-side/checkpoints.ts';
 import { Lease } from '../../consumers/jobs/lease.ts';
-import type { Projection } from '../../consumers/projection/projection.ts';
-import type { Database } from '../../server/platform/db/database.ts';
+import type { Delivery, Projection } from '../../consumers/projection/projection.ts';
+import type { Database, Queryable } from '../../server/platform/db/database.ts';
 import { OpsError } from '../errors.ts';
 import { applyBatch } from './apply.ts';
 import { decodeBatch } from './decode.ts';
 import { startSequence } from './from.ts';
 import { readStream } from './read-stream.ts';
 import { abandonRun, advanceRun, insertRun, runningReplay, type RunRow } from './runs.ts';
-import { buildMissingIndexes, createShadow, dropShadow, liveSchema, qualified, shadowSchema, useShadow } from './shadow.ts';
+import { addKeys, buildMissingIndexes, createShadow, dropShadow, hasKeys, liveSchema, qualified, shadowSchema, useShadow } from './shadow.ts';
 import type { ReplayDeps } from './deps.ts';
 import { swapAll, swapApp, type SwapContext, type SwapOutcome } from './swap.ts';
 
@@ -38,6 +38,11 @@ export interface ReplayProgress {
   /** Messages still to read when the batch was read. */
   pending: number;
   lastSeq: number;
+  /**
+   * `reading` the stream into the shadow table; `indexing`: the stream is read up to close to
+   * its head, and the shadow's keys and indexes are being built (seconds per million rows).
+   */
+  stage: 'reading' | 'indexing';
 }
 
 /** What a replay did. */
@@ -111,11 +116,22 @@ export async function replayProjection(deps: ReplayDeps, o: ReplayOptions): Prom
       }
     } else {
       const fromSeq = await startSequence(broker, stream, filter, { seq: o.fromSeq, since: o.since });
-      run = await insertRun(db, { projection: p.name, stream, appId: o.appId, fromSeq, holder: deps.holder, shadowOf: (id) => `${shadowSchema(id)}.${table}` });
-      await createShadow(db, shadowSchema(run.id), live, table);
+      run = await db.transaction(async (tx) => {
+        const created = await insertRun(tx, { projection: p.name, stream, appId: o.appId, fromSeq, holder: deps.holder, shadowOf: (id) => `${shadowSchema(id)}.${table}` });
+        await createShadow(tx, shadowSchema(created.id), live, table, { keyed: !p.bulk });
+        if (p.bulk) {
+          await useShadow(tx, shadowSchema(created.id));
+          await p.bulk.begin(tx);
+        }
+        return created;
+      });
     }
     const r = run;
     const schema = shadowSchema(r.id);
+    // A bulk load until the shadow has its keys (a run resumed after they were built, or one of
+    // a projection that can not be bulk loaded, goes on with `apply`).
+    const bulk = p.bulk && !(await hasKeys(db, schema, table)) ? p.bulk : undefined;
+    const writeTo = (tx: Queryable, fresh: readonly Delivery[], now: Date) => (bulk ? bulk.append(tx, fresh, now) : p.apply(tx, fresh, now));
     let invalid = 0;
     const events0 = r.events;
 
@@ -126,13 +142,13 @@ export async function replayProjection(deps: ReplayDeps, o: ReplayOptions): Prom
       const applied = await db.transaction(async (tx) => {
         await useShadow(tx, schema);
         const [row] = await tx.query<{ last_seq: number }>('SELECT last_seq FROM replay_runs WHERE id = $1 FOR UPDATE', [r.id]);
-        const n = await applyBatch(tx, p, decoded, row!.last_seq, deps.now());
+        const n = await applyBatch(tx, writeTo, decoded, row!.last_seq, deps.now());
         await advanceRun(tx, r.id, Math.max(row!.last_seq, decoded.lastSeq), n, pending);
         return n;
       });
       r.last_seq = Math.max(r.last_seq, decoded.lastSeq);
       r.events += applied;
-      o.onProgress?.({ run: r.id, events: r.events, applied: r.events - events0, pending, lastSeq: r.last_seq });
+      o.onProgress?.({ run: r.id, events: r.events, applied: r.events - events0, pending, lastSeq: r.last_seq, stage: 'reading' });
     };
     let writing: Promise<void> | undefined;
     for await (const batch of readStream(broker, { stream, filter, fromSeq: run.last_seq + 1, batchSize, stopWhenPendingBelow: batchSize, signal })) {
@@ -143,8 +159,25 @@ export async function replayProjection(deps: ReplayDeps, o: ReplayOptions): Prom
       writing.catch(() => undefined); // awaited above or below; never unhandled meanwhile
     }
     await writing;
+    if (bulk && signal.aborted && !lost.signal.aborted) {
+      // Stopped half way: no copy of an item deleted after it was read waits here for the resume.
+      await db.transaction(async (tx) => {
+        await useShadow(tx, schema);
+        await bulk.prune(tx);
+      });
+    }
     if (lost.signal.aborted) throw new OpsError(`lost the replay lease of ${p.name}; run the command again to resume`);
-    if (!signal?.aborted) await buildMissingIndexes(db, live, schema, table);
+    if (!signal.aborted) {
+      o.onProgress?.({ run: r.id, events: r.events, applied: r.events - events0, pending: 0, lastSeq: r.last_seq, stage: 'indexing' });
+      if (bulk) {
+        await db.transaction(async (tx) => {
+          await useShadow(tx, schema);
+          await bulk.settle(tx);
+          await addKeys(tx, live, schema, table);
+        });
+      }
+      await buildMissingIndexes(db, live, schema, table);
+    }
     const report = (status: ReplayReport['status'], swap?: SwapOutcome): ReplayReport => {
       const seconds = (performance.now() - started) / 1000;
       return {

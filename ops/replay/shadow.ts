@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '../../server/platform/db/database.ts';
+import type { Queryable } from '../../server/platform/db/database.ts';
 
 /** Schemas that hold replay shadow tables: `mayfly_replay_<run id>`. */
 export const SHADOW_SCHEMA_PREFIX = 'mayfly_replay_';
@@ -21,19 +21,33 @@ export async function liveSchema(q: Queryable): Promise<string> {
 
 /**
  * Creates the run's schema and, in it, an empty copy of the live table under the live name
- * (columns, defaults, constraints, unique indexes): the projection's own `apply` writes there
- * once the schema leads the search path, with no change to the projection. The other indexes
- * are built once the bulk of the rows is in ({@link buildMissingIndexes}): one index build is
- * much cheaper than maintaining the index row by row.
+ * (columns, defaults, checks): the projection's own `apply` writes there once the schema leads
+ * the search path, with no change to the projection. `keyed` copies the primary key and unique
+ * indexes too, which `apply` needs for its upserts; unkeyed, the copy takes a bulk load and
+ * gets them from {@link addKeys}. The other indexes are built once the bulk of the rows is in
+ * ({@link buildMissingIndexes}): one index build is much cheaper than maintaining the index row
+ * by row.
  */
-export async function createShadow(db: Database, schema: string, live: string, table: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
-    await tx.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (LIKE ${qualified(live, table)} INCLUDING ALL)`);
-    for (const index of await indexesOf(tx, schema, table)) {
-      if (!index.shape.startsWith('UNIQUE ')) await tx.query(`DROP INDEX ${qualified(schema, index.name)}`);
-    }
-  });
+export async function createShadow(tx: Queryable, schema: string, live: string, table: string, o: { keyed: boolean }): Promise<void> {
+  await tx.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
+  await tx.query(`CREATE TABLE IF NOT EXISTS ${qualified(schema, table)} (LIKE ${qualified(live, table)} INCLUDING ALL${o.keyed ? '' : ' EXCLUDING INDEXES'})`);
+  for (const index of await indexesOf(tx, schema, table)) {
+    if (!index.shape.startsWith('UNIQUE ')) await tx.query(`DROP INDEX ${qualified(schema, index.name)}`);
+  }
+}
+
+/** Whether the shadow table has its keys: the primary key, or a unique index, as `apply` needs. */
+export async function hasKeys(q: Queryable, schema: string, table: string): Promise<boolean> {
+  return (await indexesOf(q, schema, table)).some((i) => i.shape.startsWith('UNIQUE '));
+}
+
+/** Gives an unkeyed shadow table the live table's primary key and unique constraints, under their names. */
+export async function addKeys(q: Queryable, live: string, schema: string, table: string): Promise<void> {
+  const keys = await q.query<{ name: string; def: string }>(
+    "SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype IN ('p', 'u') ORDER BY contype, conname",
+    [qualified(live, table)],
+  );
+  for (const k of keys) await q.query(`ALTER TABLE ${qualified(schema, table)} ADD CONSTRAINT ${ident(k.name)} ${k.def}`);
 }
 
 /** Builds the live table's indexes that the shadow does not have yet (before the swap). */

@@ -39,7 +39,7 @@ async function applyRange(tx: Queryable, c: SwapContext, filter: string | undefi
   let lastSeq = from - 1;
   for await (const batch of readStream(c.deps.broker, { stream: c.stream, filter, fromSeq: from, toSeq: to, batchSize: c.batchSize })) {
     const decoded = decodeBatch(batch.msgs);
-    applied += await applyBatch(tx, c.projection, decoded, from - 1, c.deps.now());
+    applied += await applyBatch(tx, (t, fresh, now) => c.projection.apply(t, fresh, now), decoded, from - 1, c.deps.now());
     lastSeq = decoded.lastSeq;
   }
   return { applied, lastSeq };
