@@ -1,19 +1,16 @@
 // Replay benchmark: a full rebuild of the drafts projection from N draft events (ordered
-// consumer, decode + schema check, the projection's own apply into a shadow table, progress
-// saved per batch, then the swap), against a bare JetStream consume of the same stream in the
+// consumer, decode + schema check, the bulk load into a shadow table with no keys, progress
+// saved per batch, then its keys and indexes and the swap), against a bare JetStream consume of the same stream in the
 // same run, with the peak memory of each.
 //
 //   npm run bench -- replay [--events 1000000] [--batch-size 2000]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { DeliverPolicy } from '@nats-io/jetstream';
-import { draftSubject } from '@mayfly/contracts';
 import { openLeaseBucket } from '../consumers/jobs/lease.ts';
-import { newEvent } from '../server/platform/events/publisher.ts';
 import { catalog } from '../server/modules/index.ts';
 import { replayProjection } from '../ops/replay/replay.ts';
-import { openBenchStack } from './stack.ts';
+import { openBenchStack, publishDraftBacklog } from './stack.ts';
 import { fmt, table } from './lib.ts';
 
 const { values } = parseArgs({
@@ -22,31 +19,12 @@ const { values } = parseArgs({
 });
 const EVENTS = Number(values.events);
 const BATCH = Number(values['batch-size']);
-const TENANTS = 50;
 
 const stack = await openBenchStack();
 const { db, broker, events: publisher } = stack;
 
-// N draft.saved events, as the API publishes them (a 200-character draft each).
 const t0 = performance.now();
-// Written over the last hour, one every few milliseconds, each kept for a week (as drafts are:
-// a million drafts saved in one millisecond would pile every index entry onto one key).
-const start = Date.now() - 3_600_000;
-const content = 'x'.repeat(200);
-for (let sent = 0; sent < EVENTS; ) {
-  const n = Math.min(5_000, EVENTS - sent);
-  await Promise.all(
-    Array.from({ length: n }, (_, i) => {
-      const tenant = `bench-${(sent + i) % TENANTS}`;
-      const id = randomUUID();
-      const at = new Date(start + Math.floor(((sent + i) * 3_600_000) / EVENTS));
-      const expires = new Date(at.getTime() + 7 * 86_400_000).toISOString();
-      const event = newEvent('draft.saved', tenant, { draft_id: id, content, created_at: at.toISOString(), expires_at: expires }, at);
-      return publisher.publish(event, draftSubject(tenant, id));
-    }),
-  );
-  sent += n;
-}
+await publishDraftBacklog(publisher, EVENTS);
 const info = await broker.jsm.streams.info('DRAFTS');
 console.error(`published ${info.state.messages} events (${fmt(info.state.bytes / 2 ** 20)} MiB) in ${fmt((performance.now() - t0) / 1000)} s`);
 
