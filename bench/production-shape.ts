@@ -4,7 +4,11 @@
 // (drafts.create over tRPC) as a ratio to the stock no-I/O tRPC server of the same run, and the
 // projection lag (a write's ack to its row in PostgreSQL, writes paced at 20/s).
 //
-//   npm run bench -- production-shape [--seconds 5] [--rounds 3]
+//   npm run bench -- production-shape [--seconds 5] [--rounds 3] [--node BIN[,BIN]]
+//
+// --node: the Node binaries the stock server, the APIs and the consumers run on, one after the
+// other, each against the stock server on the same Node (see write-path.ts); default `node`.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -15,7 +19,10 @@ import { startTestNats } from '../test/support/nats.ts';
 import { startNatsCluster } from '../test/support/nats-cluster.ts';
 import { spawnConsumers } from '../test/support/cluster-shape.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, node: { type: 'string', default: 'node' } },
+  allowPositionals: true,
+});
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 pinSelfToLoadCore();
@@ -23,9 +30,6 @@ pinSelfToLoadCore();
 const body = DRAFT;
 const headers = { 'X-App-ID': 'bench' };
 
-const baseline = await startServer(['node', '--import', 'tsx', 'bench/servers/baseline.ts']);
-const base = await rounds(ROUNDS, 2, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
-await baseline.stop();
 
 /** Load split over every API URL at once (connections shared out); requests/s summed. */
 async function splitLoad(urls: string[], seconds: number): Promise<LoadResult> {
@@ -63,13 +67,13 @@ async function projectionLag(url: string, dbUrl: string, n = 60): Promise<{ p50:
   return { p50: median(sorted), p99: percentile(sorted, 99) };
 }
 
-async function shape(natsUrl: string, replicas: number, apiCount: number, consumerCount: number) {
+async function shape(node: string, natsUrl: string, replicas: number, apiCount: number, consumerCount: number) {
   const database = await createPostgresDatabase();
   const env = { NATS_URL: natsUrl, NATS_STREAM_REPLICAS: String(replicas), DATABASE_URL: database.url, NODE_ENV: 'production', SECRET_KEY: 'b'.repeat(32), TENANCY: 'open', RATE_LIMITS: UNLIMITED, LOG_LEVEL: 'info' };
   const consumers = [];
-  for (let i = 0; i < consumerCount; i++) consumers.push(await spawnConsumers(env));
+  for (let i = 0; i < consumerCount; i++) consumers.push(await spawnConsumers(env, node));
   const apis: Awaited<ReturnType<typeof startServer>>[] = [];
-  for (let i = 0; i < apiCount; i++) apis.push(await startServer(['node', '--import', 'tsx', 'server/main.ts'], { ...env, ROLE: 'api' }));
+  for (let i = 0; i < apiCount; i++) apis.push(await startServer([node, '--import', 'tsx', 'server/main.ts'], { ...env, ROLE: 'api' }));
   for (const c of consumers) {
     c.child.stdout?.removeAllListeners('data');
     c.child.stdout?.resume();
@@ -87,44 +91,57 @@ async function shape(natsUrl: string, replicas: number, apiCount: number, consum
   }
 }
 
-const single = await (async () => {
-  const nats = await startTestNats();
-  try {
-    return await shape(nats.url, 1, 1, 1);
-  } finally {
-    await nats.stop();
-  }
-})();
-const clustered = await (async () => {
-  const cluster = await startNatsCluster();
-  try {
-    return await shape(cluster.url, 3, 2, 2);
-  } finally {
-    await cluster.stop();
-  }
-})();
+/** The stock server, then both shapes, every process on the Node binary `node`. */
+async function measure(node: string) {
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  const baseline = await startServer([node, '--import', 'tsx', 'bench/servers/baseline.ts']);
+  const base = await rounds(ROUNDS, 2, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
+  await baseline.stop();
+  const single = await (async () => {
+    const nats = await startTestNats();
+    try {
+      return await shape(node, nats.url, 1, 1, 1);
+    } finally {
+      await nats.stop();
+    }
+  })();
+  const clustered = await (async () => {
+    const cluster = await startNatsCluster();
+    try {
+      return await shape(node, cluster.url, 3, 2, 2);
+    } finally {
+      await cluster.stop();
+    }
+  })();
 
-const summary = {
-  connections: CONNECTIONS,
-  seconds: SECONDS,
-  rounds: ROUNDS,
-  baseline: base,
-  single_node: single,
-  cluster_r3: clustered,
-  ratio_write_single: single.write.rps / base.rps,
-  ratio_write_r3: clustered.write.rps / base.rps,
-  ratio_lag_r3_to_single: clustered.lag.p50 / single.lag.p50,
-};
-console.log(
-  table(
-    ['', 'req/s median', 'p50 ms', 'p99 ms', 'ratio to stock', 'lag p50 ms', 'lag p99 ms'],
-    [
-      ['stock tRPC no-I/O mutation', fmt(base.rps, 0), fmt(base.p50), fmt(base.p99), '1.00', '', ''],
-      ['1 node R1: 1 API + 1 consumers on PostgreSQL', fmt(single.write.rps, 0), fmt(single.write.p50), fmt(single.write.p99), fmt(summary.ratio_write_single, 2), fmt(single.lag.p50), fmt(single.lag.p99)],
-      ['3 nodes R3: 2 API + 2 consumers on PostgreSQL', fmt(clustered.write.rps, 0), fmt(clustered.write.p50), fmt(clustered.write.p99), fmt(summary.ratio_write_r3, 2), fmt(clustered.lag.p50), fmt(clustered.lag.p99)],
-    ],
-  ),
-);
+  const summary = {
+    node: version,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    baseline: base,
+    single_node: single,
+    cluster_r3: clustered,
+    ratio_write_single: single.write.rps / base.rps,
+    ratio_write_r3: clustered.write.rps / base.rps,
+    ratio_lag_r3_to_single: clustered.lag.p50 / single.lag.p50,
+  };
+  console.log(`\nNode ${version}`);
+  console.log(
+    table(
+      ['', 'req/s median', 'p50 ms', 'p99 ms', 'ratio to stock', 'lag p50 ms', 'lag p99 ms'],
+      [
+        ['stock tRPC no-I/O mutation', fmt(base.rps, 0), fmt(base.p50), fmt(base.p99), '1.00', '', ''],
+        ['1 node R1: 1 API + 1 consumers on PostgreSQL', fmt(single.write.rps, 0), fmt(single.write.p50), fmt(single.write.p99), fmt(summary.ratio_write_single, 2), fmt(single.lag.p50), fmt(single.lag.p99)],
+        ['3 nodes R3: 2 API + 2 consumers on PostgreSQL', fmt(clustered.write.rps, 0), fmt(clustered.write.p50), fmt(clustered.write.p99), fmt(summary.ratio_write_r3, 2), fmt(clustered.lag.p50), fmt(clustered.lag.p99)],
+      ],
+    ),
+  );
+  return summary;
+}
+
+const runtimes = [];
+for (const node of values.node.split(',').filter(Boolean)) runtimes.push(await measure(node));
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/production-shape.json', JSON.stringify(summary, null, 2));
+writeFileSync('bench/results/production-shape.json', JSON.stringify({ runtimes }, null, 2));
 process.exit(0);
