@@ -169,16 +169,13 @@ function serve(pg: PGlite): void {
  * Lowers this thread's scheduling priority by `steps` (Linux, where a thread has a nice value of
  * its own, set through its thread id). Elsewhere, or when refused, the thread keeps the process's.
  */
-export function lowerThreadPriority(steps: number): number | undefined {
-  if (steps <= 0) return undefined;
+function lowerThreadPriority(steps: number): void {
+  if (steps <= 0) return;
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return undefined;
-    const nice = Math.min(19, getPriority(tid) + steps);
-    setPriority(tid, nice);
-    return nice;
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + steps));
   } catch {
-    return undefined;
+    // not Linux, or not allowed: the thread keeps the process's priority
   }
 }
 
