@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTransientDatabaseError, type Database } from './database.ts';
 import { openPglite } from './pglite.ts';
-import { DATABASE_THREAD_NICE, openPgliteWorker } from './pglite-threaded.ts';
+import { openPgliteWorker } from './pglite-threaded.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mayfly-pglite-threaded-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -137,25 +137,6 @@ describe('embedded PGlite in a worker thread', () => {
       expect(isTransientDatabaseError(err)).toBe(true);
     }
     await db.close(); // nothing left to close: resolves
-  });
-
-  it.runIf(process.platform === 'linux')('runs its thread below the priority of the thread that serves requests (its own nice value)', async () => {
-    const nice = (tid: string) => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19: nice
-    };
-    const self = readlinkSync('/proc/thread-self').split('/').pop()!;
-    const base = nice(self);
-    const before = new Set(readdirSync('/proc/self/task'));
-    const db = await openPgliteWorker(newDir());
-    try {
-      const started = readdirSync('/proc/self/task').filter((t) => !before.has(t));
-      expect(started.map(nice)).toContain(Math.min(19, base + DATABASE_THREAD_NICE));
-      expect(nice(self)).toBe(base);
-      expect(await db.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
-    } finally {
-      await db.close();
-    }
   });
 
   it('rejects the open when PGlite can not start there, and leaves no thread behind', async () => {

@@ -31,13 +31,6 @@ function fromWire(w: WireError): Error {
   return err;
 }
 
-/**
- * The embedded database's thread runs this many nice steps below the process (Linux): its work,
- * the projections above all, takes the core when the requests leave it, so a projection batch
- * does not stretch the requests that arrive while it runs (BENCHMARKS.md, write path).
- */
-export const DATABASE_THREAD_NICE = 5;
-
 interface Pending {
   resolve(value: unknown): void;
   reject(err: unknown): void;
@@ -59,7 +52,7 @@ export interface WorkerDatabase extends Database {
  */
 export async function openPgliteWorker(dataDir: string | undefined, opts: { template?: string } = {}): Promise<WorkerDatabase> {
   const { entry, eval: evaluate } = workerEntry();
-  const workerData: WorkerOptions = { dataDir, template: opts.template, nice: DATABASE_THREAD_NICE };
+  const workerData: WorkerOptions = { dataDir, template: opts.template };
   const worker = new Worker(entry, { workerData, eval: evaluate });
   const pending = new Map<number, Pending>();
   let nextId = 1;

@@ -1,8 +1,6 @@
 // The thread that owns the embedded database (`openPgliteWorker` starts it): PGlite, its
 // WebAssembly Postgres and every statement run against it, off the thread that serves HTTP.
 // It answers requests from its parent over the worker port, one message each way per statement.
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { copyInto, createPglite } from './pglite.ts';
@@ -45,8 +43,6 @@ export type WorkerReply =
 export interface WorkerOptions {
   dataDir: string | undefined;
   template: string | undefined;
-  /** How much lower than the process's this thread's scheduling priority is (nice steps, Linux). */
-  nice: number;
 }
 
 /** Keeps what a caller may look at (a database error's `code`, `detail`, `constraint`, ...); the rest does not survive a structured clone. */
@@ -165,24 +161,7 @@ function serve(pg: PGlite): void {
   });
 }
 
-/**
- * Lowers this thread's scheduling priority by `steps` (Linux, where a thread has a nice value of
- * its own, set through its thread id). Elsewhere, or when refused, the thread keeps the process's.
- */
-function lowerThreadPriority(steps: number): void {
-  if (steps <= 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + steps));
-  } catch {
-    // not Linux, or not allowed: the thread keeps the process's priority
-  }
-}
-
 const opts = workerData as WorkerOptions;
-// The thread's work (projections above all) can wait a little; a request on the thread that
-// serves HTTP should not: when both want the core, the scheduler favours the requests.
-lowerThreadPriority(opts.nice);
 createPglite(opts.dataDir, { template: opts.template }).then(
   (pg) => {
     serve(pg);
