@@ -91,28 +91,23 @@ async function shape(node: string, natsUrl: string, replicas: number, apiCount: 
   }
 }
 
+/** Runs `fn` against a broker started for it, and stops the broker after. */
+async function onBroker<T>(broker: { url: string; stop(): Promise<void> }, fn: (url: string) => Promise<T>): Promise<T> {
+  try {
+    return await fn(broker.url);
+  } finally {
+    await broker.stop();
+  }
+}
+
 /** The stock server, then both shapes, every process on the Node binary `node`. */
 async function measure(node: string) {
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const baseline = await startServer([node, '--import', 'tsx', 'bench/servers/baseline.ts']);
   const base = await rounds(ROUNDS, 2, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
   await baseline.stop();
-  const single = await (async () => {
-    const nats = await startTestNats();
-    try {
-      return await shape(node, nats.url, 1, 1, 1);
-    } finally {
-      await nats.stop();
-    }
-  })();
-  const clustered = await (async () => {
-    const cluster = await startNatsCluster();
-    try {
-      return await shape(node, cluster.url, 3, 2, 2);
-    } finally {
-      await cluster.stop();
-    }
-  })();
+  const single = await onBroker(await startTestNats(), (url) => shape(node, url, 1, 1, 1));
+  const clustered = await onBroker(await startNatsCluster(), (url) => shape(node, url, 3, 2, 2));
 
   const summary = {
     node: version,
