@@ -139,3 +139,21 @@ export const CONNECTIONS = 50;
 export const UNLIMITED = JSON.stringify({ '*': '1000000/s', 'bots.execute': '1000000/s', health: '1000000/s' });
 /** The draft every write-path benchmark creates. */
 export const DRAFT = { content: 'Dear team, the quarterly numbers are in.', ttl_seconds: 3600 };
+
+/**
+ * Parses `--node BIN[,BIN]` and asks each binary its version; a binary that does not run ends
+ * the benchmark with one line saying which.
+ */
+export function nodeBinaries(list: string): { bin: string; version: string }[] {
+  return list
+    .split(',')
+    .filter(Boolean)
+    .map((bin) => {
+      const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+      if (r.status !== 0) {
+        console.error(`--node ${bin}: not a Node binary that runs here (${r.error?.message ?? r.stderr.trim()})`);
+        process.exit(2);
+      }
+      return { bin, version: r.stdout.trim() };
+    });
+}

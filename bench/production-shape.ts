@@ -8,11 +8,10 @@
 //
 // --node: the Node binaries the stock server, the APIs and the consumers run on, one after the
 // other, each against the stock server on the same Node (see write-path.ts); default `node`.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { CONNECTIONS, UNLIMITED, DRAFT, load, pinSelfToLoadCore, rounds, startServer, type LoadResult } from './harness.ts';
+import { CONNECTIONS, UNLIMITED, DRAFT, load, nodeBinaries, pinSelfToLoadCore, rounds, startServer, type LoadResult } from './harness.ts';
 import { fmt, median, percentile, table } from './lib.ts';
 import { createPostgresDatabase } from '../test/support/databases.ts';
 import { startTestNats } from '../test/support/nats.ts';
@@ -101,8 +100,7 @@ async function onBroker<T>(broker: { url: string; stop(): Promise<void> }, fn: (
 }
 
 /** The stock server, then both shapes, every process on the Node binary `node`. */
-async function measure(node: string) {
-  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+async function measure({ bin: node, version }: { bin: string; version: string }) {
   const baseline = await startServer([node, '--import', 'tsx', 'bench/servers/baseline.ts']);
   const base = await rounds(ROUNDS, 2, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
   await baseline.stop();
@@ -136,7 +134,7 @@ async function measure(node: string) {
 }
 
 const runtimes = [];
-for (const node of values.node.split(',').filter(Boolean)) runtimes.push(await measure(node));
+for (const node of nodeBinaries(values.node)) runtimes.push(await measure(node));
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/production-shape.json', JSON.stringify({ runtimes }, null, 2));
 process.exit(0);

@@ -15,8 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import { CONNECTIONS, UNLIMITED, DRAFT, load, paced, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
+import { CONNECTIONS, UNLIMITED, DRAFT, load, paced, nodeBinaries, pinSelfToLoadCore, rounds, startServer } from './harness.ts';
 import { fmt, table } from './lib.ts';
 
 const { values } = parseArgs({
@@ -33,7 +32,6 @@ const CPUS = values.cpus;
 const PGLITE_THREAD = values['pglite-thread'];
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
-const NODES = values.node.split(',').filter(Boolean);
 pinSelfToLoadCore();
 
 const body = DRAFT;
@@ -41,8 +39,7 @@ const headers = { 'X-App-ID': 'bench' };
 const range = (r: { runs: { rps: number }[] }) => `${fmt(Math.min(...r.runs.map((x) => x.rps)), 0)}-${fmt(Math.max(...r.runs.map((x) => x.rps)), 0)}`;
 
 /** The stock server, then Mayfly, both on the Node binary `node`. */
-async function measure(node: string) {
-  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+async function measure({ bin: node, version }: { bin: string; version: string }) {
   const baseline = await startServer([node, '--import', 'tsx', 'bench/servers/baseline.ts'], {}, { cpus: CPUS });
   const base = await rounds(ROUNDS, 3, (s) => load({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: s ?? SECONDS }));
   const baseHalf = await paced({ url: `${baseline.url}/trpc/create`, body: JSON.stringify({ json: body }), connections: CONNECTIONS, seconds: SECONDS, rate: Math.round(base.rps / 2) });
@@ -86,7 +83,7 @@ async function measure(node: string) {
 }
 
 const runtimes = [];
-for (const node of NODES) runtimes.push(await measure(node));
+for (const node of nodeBinaries(values.node)) runtimes.push(await measure(node));
 if (runtimes.length > 1) {
   console.log('\nSide by side (each ratio against the stock server on the same Node, in this run)');
   console.log(
