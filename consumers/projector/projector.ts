@@ -53,6 +53,12 @@ export class Projector {
   #running: Promise<void> | undefined;
   readonly #batchSize: number;
   readonly #stream: string;
+  /**
+   * Where this projector last left its checkpoint (undefined: not known, read it under lock).
+   * Lets a batch's transaction move the checkpoint with a guarded UPDATE sent together with the
+   * projection's statements instead of a locking read before them (see {@link Projector.#commit}).
+   */
+  #checkpoint: number | undefined;
 
   constructor(
     readonly projection: Projection,
@@ -84,7 +90,9 @@ export class Projector {
       'INSERT INTO projection_checkpoints (projection, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING',
       [this.projection.name, this.#stream],
     );
+    this.#checkpoint = undefined;
     const from = (await readCheckpoint(db, this.projection.name, this.#stream)) + 1;
+    this.#checkpoint = from - 1;
     const streamLast = (await broker.jsm.streams.info(this.#stream)).state.last_seq;
     if (from > streamLast + 1) {
       // The database has seen sequences this stream never had: the stream was recreated.
@@ -208,14 +216,12 @@ export class Projector {
    */
   async #commit(items: Sequenced[], upTo: number): Promise<Delivery[]> {
     try {
-      return await this.deps.db.transaction(async (tx) => {
-        const checkpoint = await this.#lockCheckpoint(tx);
-        const fresh = items.flatMap((i) => (i.delivery && i.seq > checkpoint ? [i.delivery] : []));
-        if (fresh.length > 0) await this.projection.apply(tx, fresh, this.deps.now());
-        if (upTo > checkpoint) await this.#setCheckpoint(tx, upTo);
-        return fresh;
-      });
+      const known = this.#checkpoint;
+      const done = (known !== undefined && upTo > known && (await this.#commitAfter(known, items, upTo))) || (await this.#commitLocked(items, upTo));
+      this.#checkpoint = done.checkpoint;
+      return done.applied;
     } catch (err) {
+      this.#checkpoint = undefined;
       if (isTransientDatabaseError(err)) throw err;
       if (items.length === 1) return this.#poisoned(items[0]!, upTo, err);
       const half = Math.ceil(items.length / 2);
@@ -224,8 +230,51 @@ export class Projector {
     }
   }
 
+  /**
+   * The usual case: the checkpoint is still at `known`, where this projector left it. The UPDATE
+   * that moves it on only if so (taking its row lock) goes out together with the projection's
+   * statements, so the transaction holds the database for one round trip from this thread, not
+   * three: with the embedded database in a thread of its own, every round trip waits for a turn
+   * of this busy event loop while every other read waits for the transaction. False when the
+   * checkpoint was elsewhere (another holder, a replay's swap): nothing was written.
+   */
+  async #commitAfter(known: number, items: Sequenced[], upTo: number): Promise<Committed | false> {
+    try {
+      return await this.deps.db.transaction(async (tx) => {
+        const fresh = freshAfter(items, known);
+        const [moved] = await Promise.all([
+          tx.command('UPDATE projection_checkpoints SET last_seq = $3, updated_at = now() WHERE projection = $1 AND stream = $2 AND last_seq = $4', [
+            this.projection.name,
+            this.#stream,
+            upTo,
+            known,
+          ]),
+          fresh.length > 0 ? this.projection.apply(tx, fresh, this.deps.now()) : undefined,
+        ]);
+        if (moved !== 1) throw new CheckpointMoved();
+        return { applied: fresh, checkpoint: upTo };
+      });
+    } catch (err) {
+      if (err instanceof CheckpointMoved) return false;
+      throw err;
+    }
+  }
+
+  /** Reads the checkpoint under lock, then applies what it does not cover and moves it to `upTo`. */
+  async #commitLocked(items: Sequenced[], upTo: number): Promise<Committed> {
+    return await this.deps.db.transaction(async (tx) => {
+      const checkpoint = await this.#lockCheckpoint(tx);
+      const fresh = freshAfter(items, checkpoint);
+      if (fresh.length > 0) await this.projection.apply(tx, fresh, this.deps.now());
+      if (upTo > checkpoint) await this.#setCheckpoint(tx, upTo);
+      return { applied: fresh, checkpoint: Math.max(checkpoint, upTo) };
+    });
+  }
+
   /** One event that fails alone: tried again a few times, then parked and skipped. */
   async #poisoned(item: Sequenced, upTo: number, firstError: unknown): Promise<Delivery[]> {
+    // These transactions read the checkpoint under lock; the next batch does too.
+    this.#checkpoint = undefined;
     let error = firstError;
     for (let attempt = 2; attempt <= POISON_ATTEMPTS; attempt++) {
       await sleep(POISON_BACKOFF_MS * 4 ** (attempt - 2));
@@ -288,6 +337,18 @@ interface Sequenced {
   seq: number;
   delivery: Delivery | undefined;
 }
+
+/** What a batch's transaction applied, and where it left the checkpoint. */
+interface Committed {
+  applied: Delivery[];
+  checkpoint: number;
+}
+
+/** Thrown inside a transaction to roll it back: the checkpoint was not where the projector left it. */
+class CheckpointMoved extends Error {}
+
+/** The deliveries of `items` past `checkpoint`, in order. */
+const freshAfter = (items: readonly Sequenced[], checkpoint: number): Delivery[] => items.flatMap((i) => (i.delivery && i.seq > checkpoint ? [i.delivery] : []));
 
 /** Tries of an event that fails alone before it is parked, and the pause before the second (then x4). */
 const POISON_ATTEMPTS = 3;
