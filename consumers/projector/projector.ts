@@ -90,7 +90,6 @@ export class Projector {
       'INSERT INTO projection_checkpoints (projection, stream) VALUES ($1, $2) ON CONFLICT DO NOTHING',
       [this.projection.name, this.#stream],
     );
-    this.#checkpoint = undefined;
     const from = (await readCheckpoint(db, this.projection.name, this.#stream)) + 1;
     this.#checkpoint = from - 1;
     const streamLast = (await broker.jsm.streams.info(this.#stream)).state.last_seq;
@@ -273,8 +272,6 @@ export class Projector {
 
   /** One event that fails alone: tried again a few times, then parked and skipped. */
   async #poisoned(item: Sequenced, upTo: number, firstError: unknown): Promise<Delivery[]> {
-    // These transactions read the checkpoint under lock; the next batch does too.
-    this.#checkpoint = undefined;
     let error = firstError;
     for (let attempt = 2; attempt <= POISON_ATTEMPTS; attempt++) {
       await sleep(POISON_BACKOFF_MS * 4 ** (attempt - 2));
